@@ -1,1 +1,29 @@
+//! Pure types and rules of Afflux. No I/O, no async: everything here can be unit- and
+//! property-tested on its own, and everything that crosses an edge is parsed into these types.
 
+mod affiliate;
+mod campaign;
+mod currency;
+mod email;
+mod error;
+mod ids;
+mod money;
+mod named;
+mod org;
+mod slug;
+mod team;
+mod text;
+
+pub use affiliate::{Affiliate, AffiliateStatus, Membership, StatusAction};
+pub use campaign::{AttributionModel, Campaign, CommissionModel, CommissionType, CommissionValue};
+pub use currency::Currency;
+pub use email::Email;
+pub use error::ValidationError;
+pub use ids::{
+    AffiliateId, ApiKeyId, CampaignId, InviteId, JobId, MembershipId, OrgId, SessionId, UserId,
+};
+pub use money::{Money, round_div};
+pub use org::{Organization, PlanGate, PlanTier, SubscriptionStatus};
+pub use slug::Slug;
+pub use team::{ApiScope, Permission, Role};
+pub use text::{bounded_text, optional_text, web_url};
