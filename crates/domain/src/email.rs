@@ -72,6 +72,13 @@ impl fmt::Display for Email {
     }
 }
 
+impl std::str::FromStr for Email {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 impl Serialize for Email {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)

@@ -47,6 +47,13 @@ impl fmt::Display for Slug {
     }
 }
 
+impl std::str::FromStr for Slug {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 impl Serialize for Slug {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)

@@ -65,6 +65,13 @@ impl ApiScope {
     }
 }
 
+impl std::str::FromStr for ApiScope {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,124 @@
+use afflux_domain::{
+    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, InviteId, JobId, Membership, OrgId,
+    Organization, PlanTier, Role, Slug, SubscriptionStatus, UserId,
+};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::{
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Invite, Job, JobCounts, MemberView,
+    NewJob, Page, Session, StoreResult, TeamMember, User,
+};
+
+/// A database. Every operation runs inside a [`Tx`]: writes in [`Store::write`] (serialized,
+/// committed explicitly), reads in [`Store::read`]. Dropping a transaction rolls it back.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    async fn write(&self) -> StoreResult<Box<dyn Tx>>;
+    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    async fn close(&self);
+}
+
+/// The operations of one transaction. Methods answering `bool` report whether a row changed;
+/// lookups answer `None` for a missing row. Org-scoped lookups never see another org's rows.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+
+    // Instance settings (generated secrets, the first-run token).
+    async fn get_setting(&mut self, key: &str) -> StoreResult<Option<String>>;
+    /// Stores `value` unless the key exists; answers the value now stored.
+    async fn init_setting(&mut self, key: &str, value: &str) -> StoreResult<String>;
+    async fn delete_setting(&mut self, key: &str) -> StoreResult<bool>;
+
+    // Organizations.
+    async fn insert_org(&mut self, org: &Organization) -> StoreResult<()>;
+    async fn get_org(&mut self, id: OrgId) -> StoreResult<Option<Organization>>;
+    async fn set_org_plan(&mut self, id: OrgId, plan: PlanTier, status: SubscriptionStatus) -> StoreResult<bool>;
+    async fn count_orgs(&mut self) -> StoreResult<i64>;
+    /// Serializes writers on this organization until commit (team and plan-limit checks).
+    async fn lock_org(&mut self, id: OrgId) -> StoreResult<()>;
+
+    // Users and team.
+    async fn insert_user(&mut self, user: &User) -> StoreResult<()>;
+    async fn get_user(&mut self, id: UserId) -> StoreResult<Option<User>>;
+    async fn get_user_by_email(&mut self, email_key: &str) -> StoreResult<Option<User>>;
+    async fn set_user_password(&mut self, id: UserId, password_hash: &str) -> StoreResult<bool>;
+    async fn insert_member(&mut self, member: &TeamMember) -> StoreResult<()>;
+    async fn get_member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<TeamMember>>;
+    async fn list_members(&mut self, org: OrgId) -> StoreResult<Vec<MemberView>>;
+    async fn list_user_orgs(&mut self, user: UserId) -> StoreResult<Vec<(Organization, Role)>>;
+    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: Role) -> StoreResult<bool>;
+    async fn delete_member(&mut self, org: OrgId, user: UserId) -> StoreResult<bool>;
+    async fn count_members(&mut self, org: OrgId, role: Option<Role>) -> StoreResult<i64>;
+
+    // Sessions.
+    async fn insert_session(&mut self, session: &Session) -> StoreResult<()>;
+    async fn get_session(&mut self, token_hash: &[u8]) -> StoreResult<Option<Session>>;
+    async fn delete_session(&mut self, token_hash: &[u8]) -> StoreResult<bool>;
+    async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    // Team invitations.
+    async fn insert_invite(&mut self, invite: &Invite) -> StoreResult<()>;
+    async fn get_invite(&mut self, org: OrgId, id: InviteId) -> StoreResult<Option<Invite>>;
+    async fn get_invite_by_token(&mut self, token_hash: &[u8]) -> StoreResult<Option<Invite>>;
+    async fn list_open_invites(&mut self, org: OrgId, now: OffsetDateTime) -> StoreResult<Vec<Invite>>;
+    /// Marks an unaccepted invite accepted; false if it was accepted already.
+    async fn accept_invite(&mut self, id: InviteId, at: OffsetDateTime) -> StoreResult<bool>;
+    async fn delete_invite(&mut self, org: OrgId, id: InviteId) -> StoreResult<bool>;
+
+    // API keys.
+    async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()>;
+    async fn get_api_key(&mut self, org: OrgId, id: ApiKeyId) -> StoreResult<Option<ApiKey>>;
+    async fn get_api_key_by_hash(&mut self, token_hash: &[u8]) -> StoreResult<Option<ApiKey>>;
+    async fn list_api_keys(&mut self, org: OrgId) -> StoreResult<Vec<ApiKey>>;
+    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: OffsetDateTime) -> StoreResult<bool>;
+
+    // Campaigns.
+    async fn insert_campaign(&mut self, campaign: &Campaign) -> StoreResult<()>;
+    async fn get_campaign(&mut self, org: OrgId, id: CampaignId) -> StoreResult<Option<Campaign>>;
+    async fn get_campaign_by_slug(&mut self, org: OrgId, slug_key: &str) -> StoreResult<Option<Campaign>>;
+    async fn list_campaigns(&mut self, org: OrgId, include_archived: bool, page: Page) -> StoreResult<Vec<Campaign>>;
+    /// Rewrites every mutable field (not the slug, which is immutable).
+    async fn update_campaign(&mut self, campaign: &Campaign) -> StoreResult<bool>;
+    async fn count_active_campaigns(&mut self, org: OrgId) -> StoreResult<i64>;
+
+    // Affiliates and their campaign memberships.
+    async fn insert_affiliate(&mut self, affiliate: &Affiliate) -> StoreResult<()>;
+    async fn get_affiliate(&mut self, org: OrgId, id: AffiliateId) -> StoreResult<Option<Affiliate>>;
+    async fn get_affiliate_by_email(&mut self, org: OrgId, email_key: &str) -> StoreResult<Option<Affiliate>>;
+    /// Slugs are unique across the instance: `/go/{slug}` carries no organization.
+    async fn get_affiliate_by_slug(&mut self, slug_key: &str) -> StoreResult<Option<Affiliate>>;
+    async fn set_affiliate_slug(&mut self, org: OrgId, id: AffiliateId, slug: &Slug) -> StoreResult<bool>;
+    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()>;
+    async fn get_membership(&mut self, org: OrgId, affiliate: AffiliateId, campaign: CampaignId) -> StoreResult<Option<Membership>>;
+    async fn list_memberships(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Vec<Membership>>;
+    /// Rewrites status, reason, override and status time.
+    async fn update_membership(&mut self, membership: &Membership) -> StoreResult<bool>;
+    /// Memberships joined with their affiliate, newest first.
+    async fn list_affiliates(&mut self, org: OrgId, filter: &AffiliateFilter, page: Page) -> StoreResult<Vec<AffiliateRow>>;
+
+    // Audit log.
+    async fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Newest first.
+    async fn list_audit(&mut self, org: OrgId, page: Page) -> StoreResult<Vec<AuditEntry>>;
+
+    // Job queue.
+    /// False when a job with the same dedupe key is still queued, running or dead.
+    async fn enqueue_job(&mut self, job: &NewJob) -> StoreResult<bool>;
+    /// Claims up to `limit` due jobs (queued and due, or running with an expired lease): each
+    /// becomes Running until `lease_until` with one more attempt.
+    async fn claim_jobs(&mut self, now: OffsetDateTime, lease_until: OffsetDateTime, limit: i64) -> StoreResult<Vec<Job>>;
+    /// Deletes a finished job.
+    async fn complete_job(&mut self, id: JobId) -> StoreResult<bool>;
+    async fn retry_job(&mut self, id: JobId, run_at: OffsetDateTime, error: &str) -> StoreResult<bool>;
+    async fn bury_job(&mut self, id: JobId, error: &str) -> StoreResult<bool>;
+    async fn get_job(&mut self, id: JobId) -> StoreResult<Option<Job>>;
+    async fn job_counts(&mut self) -> StoreResult<JobCounts>;
+    async fn list_dead_jobs(&mut self, limit: i64) -> StoreResult<Vec<Job>>;
+
+    // Email suppression list (global: an unsubscribe stops mail from every organization).
+    async fn suppress_email(&mut self, email_key: &str, reason: &str, at: OffsetDateTime) -> StoreResult<()>;
+    async fn is_suppressed(&mut self, email_key: &str) -> StoreResult<bool>;
+}
