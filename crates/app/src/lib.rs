@@ -1,1 +1,87 @@
+//! The verbs of Afflux. Each verb is one database transaction that also writes its audit entry
+//! and enqueues its follow-up jobs; HTTP handlers, the CLI and MCP all call these and nothing
+//! else writes.
 
+mod actor;
+mod affiliates;
+mod api_keys;
+mod audit;
+mod auth;
+mod campaigns;
+mod config;
+mod error;
+mod input;
+pub mod jobs;
+pub mod mail;
+mod orgs;
+mod passwords;
+mod secrets;
+mod team;
+
+use std::sync::Arc;
+
+use afflux_integrations::email::MailTransport;
+use afflux_store::Store;
+use tokio::sync::Notify;
+
+pub use actor::{Actor, ActorKind};
+pub use affiliates::{AffiliateDetail, AffiliateInvite, Application, StatusChange};
+pub use api_keys::{CreatedApiKey, NewApiKey};
+pub use auth::{LoginThrottle, SessionUser, Setup};
+pub use campaigns::{CampaignPatch, NewCampaign};
+pub use config::AppConfig;
+pub use error::{AppError, AppResult};
+pub use input::Decimal;
+pub use orgs::{CreatedOrg, NewOrg};
+pub use team::{InviteAcceptance, TeamView};
+
+/// Everything a verb needs: the store, configuration, secrets and the mail transport.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    config: AppConfig,
+    secrets: secrets::Secrets,
+    mailer: Arc<dyn MailTransport>,
+    throttle: LoginThrottle,
+    jobs_ready: Notify,
+}
+
+impl App {
+    /// Builds the app on an open store: loads (or on first start generates and stores) the
+    /// instance secret.
+    pub async fn new(store: Arc<dyn Store>, config: AppConfig, mailer: Arc<dyn MailTransport>) -> AppResult<Self> {
+        let secrets = secrets::Secrets::load(store.as_ref(), config.secret_key.as_deref()).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                secrets,
+                mailer,
+                throttle: LoginThrottle::default(),
+                jobs_ready: Notify::new(),
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.inner.config
+    }
+
+    fn secrets(&self) -> &secrets::Secrets {
+        &self.inner.secrets
+    }
+
+    /// Tells an in-process worker that jobs were just committed, so it need not wait for its
+    /// next poll.
+    fn wake_worker(&self) {
+        self.inner.jobs_ready.notify_one();
+    }
+}

@@ -1,0 +1,43 @@
+use afflux_domain::{PlanTier, SubscriptionStatus};
+
+/// What the operator configures (see the README for the matching `AFFLUX_*` variables).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The URL people reach this instance at; links in emails and the CSRF origin check use it.
+    pub public_url: String,
+    /// Plan and status of organizations created without explicit ones. A self-hosted instance
+    /// defaults to Enterprise and Active: nothing is gated unless the operator says so.
+    pub default_plan: PlanTier,
+    pub default_status: SubscriptionStatus,
+    /// The From address of every email; each organization sets its own display name.
+    pub mail_from: String,
+    /// Key for tokens and signatures; generated and stored in the database when absent.
+    pub secret_key: Option<String>,
+    pub session_days: i64,
+    pub job_max_attempts: i32,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            default_plan: PlanTier::Enterprise,
+            default_status: SubscriptionStatus::Active,
+            mail_from: "afflux@localhost".into(),
+            secret_key: None,
+            session_days: 14,
+            job_max_attempts: 8,
+        }
+    }
+}
+
+impl AppConfig {
+    /// Cookies get the Secure flag when the instance is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.trim_end_matches('/'), path)
+    }
+}

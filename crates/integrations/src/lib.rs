@@ -1,0 +1,4 @@
+//! Outbound adapters: each vendor or transport behind a small trait, so the app layer never
+//! knows which one it talks to.
+
+pub mod email;
