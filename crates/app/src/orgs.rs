@@ -99,4 +99,3 @@ impl App {
         tx.get_org(actor.org_id).await?.ok_or(AppError::NotFound("organization"))
     }
 }
-}
