@@ -14,7 +14,7 @@ pub(crate) async fn record<B: Serialize, A: Serialize>(
     org_id: OrgId,
     actor: &str,
     action: &str,
-    object: (&str, &dyn Display),
+    object: (&str, &(dyn Display + Sync)),
     before: Option<&B>,
     after: Option<&A>,
 ) -> AppResult<()> {

@@ -19,16 +19,16 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
-                // PostgreSQL names the constraint; SQLite names the columns in its message
-                // ("UNIQUE constraint failed: affiliates.org_id, affiliates.email_key").
-                let constraint = db
-                    .constraint()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| db.message().trim_start_matches("UNIQUE constraint failed: ").to_owned());
-                return StoreError::Conflict { constraint };
-            }
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            // PostgreSQL names the constraint; SQLite names the columns in its message
+            // ("UNIQUE constraint failed: affiliates.org_id, affiliates.email_key").
+            let constraint = db
+                .constraint()
+                .map(str::to_owned)
+                .unwrap_or_else(|| db.message().trim_start_matches("UNIQUE constraint failed: ").to_owned());
+            return StoreError::Conflict { constraint };
         }
         StoreError::Database(e)
     }

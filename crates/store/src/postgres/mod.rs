@@ -1,14 +1,44 @@
 //! The scale-out backend: PostgreSQL, shared by several `afflux serve` and `afflux worker` nodes.
+//! Writers are not serialized as on SQLite: transactions run at READ COMMITTED, and code that
+//! checks then writes (team and plan limits) takes [`crate::Tx::lock_org`] first.
+
+mod affiliates;
+mod audit;
+mod auth;
+mod campaigns;
+mod jobs;
+mod orgs;
+mod row;
+mod suppressions;
+mod tx;
+
+use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult};
+use sqlx::query::Query;
+use sqlx::{Executor, PgConnection, PgPool, Postgres, Transaction};
 
-use crate::{Backend, Store, StoreError, StoreResult, Tx};
+use crate::{Backend, Store, StoreResult, Tx};
 
-pub(crate) struct PgStore;
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+pub(crate) struct PgTx {
+    tx: Transaction<'static, Postgres>,
+}
 
 impl PgStore {
-    pub(crate) async fn open(_url: &str) -> StoreResult<Self> {
-        Err(StoreError::Config("the PostgreSQL backend is being written".into()))
+    pub(crate) async fn open(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        // The migrator holds an advisory lock, so nodes starting together migrate once.
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
     }
 }
 
@@ -17,11 +47,38 @@ impl Store for PgStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
     }
+
     async fn write(&self) -> StoreResult<Box<dyn Tx>> {
-        Err(StoreError::Config("the PostgreSQL backend is being written".into()))
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(PgTx { tx }))
     }
+
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
-        Err(StoreError::Config("the PostgreSQL backend is being written".into()))
+        // One snapshot for the whole read, as a SQLite WAL reader gets; a read-only transaction
+        // never fails serialization at this level.
+        let tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+        Ok(Box::new(PgTx { tx }))
     }
-    async fn close(&self) {}
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Runs a write that a unique constraint may refuse inside a savepoint. PostgreSQL aborts the
+/// whole transaction on any error, SQLite only the statement; rolling back to the savepoint keeps
+/// the SQLite behaviour, so a caller can react to a conflict (pick another slug) and go on.
+async fn guarded(c: &mut PgConnection, query: Query<'_, Postgres, PgArguments>) -> StoreResult<PgQueryResult> {
+    c.execute("SAVEPOINT afflux_guard").await?;
+    match query.execute(&mut *c).await {
+        Ok(done) => {
+            c.execute("RELEASE SAVEPOINT afflux_guard").await?;
+            Ok(done)
+        }
+        Err(e) => {
+            // If this fails too, the connection is gone and the first error says more.
+            let _ = c.execute("ROLLBACK TO SAVEPOINT afflux_guard; RELEASE SAVEPOINT afflux_guard").await;
+            Err(e.into())
+        }
+    }
 }

@@ -1,0 +1,66 @@
+//! Typed settings: defaults, then an optional TOML file, then `AFFLUX_*` environment variables.
+
+use afflux_domain::{PlanTier, SubscriptionStatus};
+use anyhow::Context;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://afflux.db` (the embedded default) or `postgres://user@host/db`.
+    pub database_url: String,
+    pub bind: String,
+    /// The URL people reach this instance at; `http://{bind}` when unset.
+    pub public_url: Option<String>,
+    /// Signs links and tokens; generated and kept in the database when unset.
+    pub secret_key: Option<String>,
+    /// `smtp://host:port`, `smtps://user:pass@host` …; without it emails are written to `mail_dir`.
+    pub smtp_url: Option<String>,
+    pub mail_dir: String,
+    pub mail_from: String,
+    /// Plan and status of organizations created without explicit ones.
+    pub default_plan: String,
+    pub default_status: String,
+    pub api_requests_per_minute: u32,
+    /// `pretty` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://afflux.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            public_url: None,
+            secret_key: None,
+            smtp_url: None,
+            mail_dir: "afflux-mail".into(),
+            mail_from: "afflux@localhost".into(),
+            default_plan: "Enterprise".into(),
+            default_status: "Active".into(),
+            api_requests_per_minute: 600,
+            log_format: "pretty".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from `file` (if given) and the environment.
+    pub fn load(file: Option<&str>) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder();
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::with_name(file).format(config::FileFormat::Toml));
+        }
+        builder
+            .add_source(config::Environment::with_prefix("AFFLUX").try_parsing(true))
+            .build()?
+            .try_deserialize()
+            .context("reading settings")
+    }
+
+    pub fn plan(&self) -> anyhow::Result<(PlanTier, SubscriptionStatus)> {
+        let plan = PlanTier::parse("default_plan", &self.default_plan)?;
+        let status = SubscriptionStatus::parse("default_status", &self.default_status)?;
+        Ok((plan, status))
+    }
+}

@@ -1,0 +1,218 @@
+//! The [`Tx`] operations, each delegated to the module holding its SQL.
+
+use afflux_domain::{
+    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, InviteId, JobId, Membership, OrgId,
+    Organization, PlanTier, Role, Slug, SubscriptionStatus, UserId,
+};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::{PgTx, affiliates, audit, auth, campaigns, jobs, orgs, suppressions};
+use crate::{
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Invite, Job, JobCounts, MemberView, NewJob,
+    Page, Session, StoreResult, TeamMember, Tx, User,
+};
+
+#[async_trait]
+impl Tx for PgTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    async fn get_setting(&mut self, key: &str) -> StoreResult<Option<String>> {
+        orgs::get_setting(&mut self.tx, key).await
+    }
+    async fn init_setting(&mut self, key: &str, value: &str) -> StoreResult<String> {
+        orgs::init_setting(&mut self.tx, key, value).await
+    }
+    async fn delete_setting(&mut self, key: &str) -> StoreResult<bool> {
+        orgs::delete_setting(&mut self.tx, key).await
+    }
+
+    async fn insert_org(&mut self, org: &Organization) -> StoreResult<()> {
+        orgs::insert(&mut self.tx, org).await
+    }
+    async fn get_org(&mut self, id: OrgId) -> StoreResult<Option<Organization>> {
+        orgs::get(&mut self.tx, id).await
+    }
+    async fn set_org_plan(&mut self, id: OrgId, plan: PlanTier, status: SubscriptionStatus) -> StoreResult<bool> {
+        orgs::set_plan(&mut self.tx, id, plan, status).await
+    }
+    async fn count_orgs(&mut self) -> StoreResult<i64> {
+        orgs::count(&mut self.tx).await
+    }
+    async fn lock_org(&mut self, id: OrgId) -> StoreResult<()> {
+        orgs::lock(&mut self.tx, id).await
+    }
+
+    async fn insert_user(&mut self, user: &User) -> StoreResult<()> {
+        auth::insert_user(&mut self.tx, user).await
+    }
+    async fn get_user(&mut self, id: UserId) -> StoreResult<Option<User>> {
+        auth::get_user(&mut self.tx, id).await
+    }
+    async fn get_user_by_email(&mut self, email_key: &str) -> StoreResult<Option<User>> {
+        auth::get_user_by_email(&mut self.tx, email_key).await
+    }
+    async fn set_user_password(&mut self, id: UserId, password_hash: &str) -> StoreResult<bool> {
+        auth::set_user_password(&mut self.tx, id, password_hash).await
+    }
+    async fn insert_member(&mut self, member: &TeamMember) -> StoreResult<()> {
+        auth::insert_member(&mut self.tx, member).await
+    }
+    async fn get_member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<TeamMember>> {
+        auth::get_member(&mut self.tx, org, user).await
+    }
+    async fn list_members(&mut self, org: OrgId) -> StoreResult<Vec<MemberView>> {
+        auth::list_members(&mut self.tx, org).await
+    }
+    async fn list_user_orgs(&mut self, user: UserId) -> StoreResult<Vec<(Organization, Role)>> {
+        orgs::list_for_user(&mut self.tx, user).await
+    }
+    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: Role) -> StoreResult<bool> {
+        auth::set_member_role(&mut self.tx, org, user, role).await
+    }
+    async fn delete_member(&mut self, org: OrgId, user: UserId) -> StoreResult<bool> {
+        auth::delete_member(&mut self.tx, org, user).await
+    }
+    async fn count_members(&mut self, org: OrgId, role: Option<Role>) -> StoreResult<i64> {
+        auth::count_members(&mut self.tx, org, role).await
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
+        auth::insert_session(&mut self.tx, session).await
+    }
+    async fn get_session(&mut self, token_hash: &[u8]) -> StoreResult<Option<Session>> {
+        auth::get_session(&mut self.tx, token_hash).await
+    }
+    async fn delete_session(&mut self, token_hash: &[u8]) -> StoreResult<bool> {
+        auth::delete_session(&mut self.tx, token_hash).await
+    }
+    async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> StoreResult<u64> {
+        auth::delete_expired_sessions(&mut self.tx, now).await
+    }
+
+    async fn insert_invite(&mut self, invite: &Invite) -> StoreResult<()> {
+        auth::insert_invite(&mut self.tx, invite).await
+    }
+    async fn get_invite(&mut self, org: OrgId, id: InviteId) -> StoreResult<Option<Invite>> {
+        auth::get_invite(&mut self.tx, org, id).await
+    }
+    async fn get_invite_by_token(&mut self, token_hash: &[u8]) -> StoreResult<Option<Invite>> {
+        auth::get_invite_by_token(&mut self.tx, token_hash).await
+    }
+    async fn list_open_invites(&mut self, org: OrgId, now: OffsetDateTime) -> StoreResult<Vec<Invite>> {
+        auth::list_open_invites(&mut self.tx, org, now).await
+    }
+    async fn accept_invite(&mut self, id: InviteId, at: OffsetDateTime) -> StoreResult<bool> {
+        auth::accept_invite(&mut self.tx, id, at).await
+    }
+    async fn delete_invite(&mut self, org: OrgId, id: InviteId) -> StoreResult<bool> {
+        auth::delete_invite(&mut self.tx, org, id).await
+    }
+
+    async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()> {
+        auth::insert_api_key(&mut self.tx, key).await
+    }
+    async fn get_api_key(&mut self, org: OrgId, id: ApiKeyId) -> StoreResult<Option<ApiKey>> {
+        auth::get_api_key(&mut self.tx, org, id).await
+    }
+    async fn get_api_key_by_hash(&mut self, token_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
+        auth::get_api_key_by_hash(&mut self.tx, token_hash).await
+    }
+    async fn list_api_keys(&mut self, org: OrgId) -> StoreResult<Vec<ApiKey>> {
+        auth::list_api_keys(&mut self.tx, org).await
+    }
+    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: OffsetDateTime) -> StoreResult<bool> {
+        auth::revoke_api_key(&mut self.tx, org, id, at).await
+    }
+
+    async fn insert_campaign(&mut self, campaign: &Campaign) -> StoreResult<()> {
+        campaigns::insert(&mut self.tx, campaign).await
+    }
+    async fn get_campaign(&mut self, org: OrgId, id: CampaignId) -> StoreResult<Option<Campaign>> {
+        campaigns::get(&mut self.tx, org, id).await
+    }
+    async fn get_campaign_by_slug(&mut self, org: OrgId, slug_key: &str) -> StoreResult<Option<Campaign>> {
+        campaigns::get_by_slug(&mut self.tx, org, slug_key).await
+    }
+    async fn list_campaigns(&mut self, org: OrgId, include_archived: bool, page: Page) -> StoreResult<Vec<Campaign>> {
+        campaigns::list(&mut self.tx, org, include_archived, page).await
+    }
+    async fn update_campaign(&mut self, campaign: &Campaign) -> StoreResult<bool> {
+        campaigns::update(&mut self.tx, campaign).await
+    }
+    async fn count_active_campaigns(&mut self, org: OrgId) -> StoreResult<i64> {
+        campaigns::count_active(&mut self.tx, org).await
+    }
+
+    async fn insert_affiliate(&mut self, affiliate: &Affiliate) -> StoreResult<()> {
+        affiliates::insert(&mut self.tx, affiliate).await
+    }
+    async fn get_affiliate(&mut self, org: OrgId, id: AffiliateId) -> StoreResult<Option<Affiliate>> {
+        affiliates::get(&mut self.tx, org, id).await
+    }
+    async fn get_affiliate_by_email(&mut self, org: OrgId, email_key: &str) -> StoreResult<Option<Affiliate>> {
+        affiliates::get_by_email(&mut self.tx, org, email_key).await
+    }
+    async fn get_affiliate_by_slug(&mut self, slug_key: &str) -> StoreResult<Option<Affiliate>> {
+        affiliates::get_by_slug(&mut self.tx, slug_key).await
+    }
+    async fn set_affiliate_slug(&mut self, org: OrgId, id: AffiliateId, slug: &Slug) -> StoreResult<bool> {
+        affiliates::set_slug(&mut self.tx, org, id, slug).await
+    }
+    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()> {
+        affiliates::insert_membership(&mut self.tx, membership).await
+    }
+    async fn get_membership(&mut self, org: OrgId, affiliate: AffiliateId, campaign: CampaignId) -> StoreResult<Option<Membership>> {
+        affiliates::get_membership(&mut self.tx, org, affiliate, campaign).await
+    }
+    async fn list_memberships(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Vec<Membership>> {
+        affiliates::list_memberships(&mut self.tx, org, affiliate).await
+    }
+    async fn update_membership(&mut self, membership: &Membership) -> StoreResult<bool> {
+        affiliates::update_membership(&mut self.tx, membership).await
+    }
+    async fn list_affiliates(&mut self, org: OrgId, filter: &AffiliateFilter, page: Page) -> StoreResult<Vec<AffiliateRow>> {
+        affiliates::list(&mut self.tx, org, filter, page).await
+    }
+
+    async fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        audit::insert(&mut self.tx, entry).await
+    }
+    async fn list_audit(&mut self, org: OrgId, page: Page) -> StoreResult<Vec<AuditEntry>> {
+        audit::list(&mut self.tx, org, page).await
+    }
+
+    async fn enqueue_job(&mut self, job: &NewJob) -> StoreResult<bool> {
+        jobs::enqueue(&mut self.tx, job).await
+    }
+    async fn claim_jobs(&mut self, now: OffsetDateTime, lease_until: OffsetDateTime, limit: i64) -> StoreResult<Vec<Job>> {
+        jobs::claim(&mut self.tx, now, lease_until, limit).await
+    }
+    async fn complete_job(&mut self, id: JobId) -> StoreResult<bool> {
+        jobs::complete(&mut self.tx, id).await
+    }
+    async fn retry_job(&mut self, id: JobId, run_at: OffsetDateTime, error: &str) -> StoreResult<bool> {
+        jobs::retry(&mut self.tx, id, run_at, error).await
+    }
+    async fn bury_job(&mut self, id: JobId, error: &str) -> StoreResult<bool> {
+        jobs::bury(&mut self.tx, id, error).await
+    }
+    async fn get_job(&mut self, id: JobId) -> StoreResult<Option<Job>> {
+        jobs::get(&mut self.tx, id).await
+    }
+    async fn job_counts(&mut self) -> StoreResult<JobCounts> {
+        jobs::counts(&mut self.tx).await
+    }
+    async fn list_dead_jobs(&mut self, limit: i64) -> StoreResult<Vec<Job>> {
+        jobs::list_dead(&mut self.tx, limit).await
+    }
+
+    async fn suppress_email(&mut self, email_key: &str, reason: &str, at: OffsetDateTime) -> StoreResult<()> {
+        suppressions::suppress(&mut self.tx, email_key, reason, at).await
+    }
+    async fn is_suppressed(&mut self, email_key: &str) -> StoreResult<bool> {
+        suppressions::is_suppressed(&mut self.tx, email_key).await
+    }
+}

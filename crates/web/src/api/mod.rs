@@ -1,0 +1,60 @@
+//! `/api/v1`: the JSON API, authenticated with `Authorization: Bearer afx_live_…`, described
+//! by an OpenAPI document generated from these handlers.
+
+mod affiliates;
+mod pagination;
+mod programs;
+mod team;
+pub mod views;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Afflux API", description = "Affiliate programs: programs, affiliates, team and API keys. Errors are `{\"error\": code, \"message\": text, \"field\": name}`."),
+    modifiers(&BearerAuth),
+    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "public"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(programs::list_programs, programs::create_program))
+        .routes(routes!(programs::get_program, programs::update_program))
+        .routes(routes!(programs::archive_program))
+        .routes(routes!(affiliates::list_affiliates, affiliates::create_affiliate))
+        .routes(routes!(affiliates::invite_affiliate))
+        .routes(routes!(affiliates::get_affiliate))
+        .routes(routes!(affiliates::set_slug))
+        .routes(routes!(affiliates::approve))
+        .routes(routes!(affiliates::reject))
+        .routes(routes!(affiliates::pause))
+        .routes(routes!(affiliates::ban))
+        .routes(routes!(team::organization))
+        .routes(routes!(team::team))
+        .routes(routes!(team::invite))
+        .routes(routes!(team::cancel_invite))
+        .routes(routes!(team::set_role, team::remove_member))
+        .routes(routes!(team::list_keys, team::create_key))
+        .routes(routes!(team::rotate_key))
+        .routes(routes!(team::revoke_key))
+        .routes(routes!(crate::public::apply))
+        .split_for_parts();
+    router.route("/api/v1/openapi.json", get(move || std::future::ready(Json(doc.clone()))))
+}
