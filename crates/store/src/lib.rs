@@ -6,6 +6,7 @@ mod error;
 mod postgres;
 mod records;
 mod sqlite;
+pub mod test_db;
 
 use std::sync::Arc;
 
