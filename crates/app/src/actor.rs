@@ -22,15 +22,23 @@ pub enum ActorKind {
 
 impl Actor {
     pub fn operator(org_id: OrgId) -> Self {
-        Self { org_id, role: Role::Owner, kind: ActorKind::Operator }
+        Self {
+            org_id,
+            role: Role::Owner,
+            kind: ActorKind::Operator,
+        }
     }
 
     /// Refuses unless the role grants `permission` and, for a change, the key scope allows writes.
     pub fn authorize(&self, permission: Permission, writes: bool) -> AppResult<()> {
-        if writes {
-            if let ActorKind::ApiKey { scope: ApiScope::Read, .. } = self.kind {
-                return Err(AppError::forbidden("this API key has the read scope; this needs read_write"));
-            }
+        if writes
+            && let ActorKind::ApiKey {
+                scope: ApiScope::Read, ..
+            } = self.kind
+        {
+            return Err(AppError::forbidden(
+                "this API key has the read scope; this needs read_write",
+            ));
         }
         if !self.role.can(permission) {
             return Err(AppError::forbidden(format!("the {} role may not do this", self.role)));
@@ -62,10 +70,24 @@ mod tests {
     #[test]
     fn read_keys_cannot_write_and_roles_bound_keys() {
         let org = OrgId::new();
-        let read = Actor { org_id: org, role: Role::Owner, kind: ActorKind::ApiKey { id: ApiKeyId::new(), scope: ApiScope::Read } };
+        let read = Actor {
+            org_id: org,
+            role: Role::Owner,
+            kind: ActorKind::ApiKey {
+                id: ApiKeyId::new(),
+                scope: ApiScope::Read,
+            },
+        };
         assert!(read.authorize(Permission::ManageCampaigns, false).is_ok());
-        assert!(matches!(read.authorize(Permission::ManageCampaigns, true), Err(AppError::Forbidden(_))));
-        let viewer = Actor { org_id: org, role: Role::Viewer, kind: ActorKind::User(UserId::new()) };
+        assert!(matches!(
+            read.authorize(Permission::ManageCampaigns, true),
+            Err(AppError::Forbidden(_))
+        ));
+        let viewer = Actor {
+            org_id: org,
+            role: Role::Viewer,
+            kind: ActorKind::User(UserId::new()),
+        };
         assert!(viewer.authorize(Permission::ViewData, false).is_ok());
         assert!(viewer.authorize(Permission::ManageAffiliates, true).is_err());
         assert_eq!(Actor::operator(org).audit_name(), "operator");

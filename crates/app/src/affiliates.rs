@@ -48,7 +48,12 @@ pub struct AffiliateDetail {
 impl App {
     /// The public application form: Pending, or Approved at once when the campaign
     /// auto-approves. Invite-only and archived campaigns take no applications.
-    pub async fn apply(&self, org_id: OrgId, campaign_slug: &str, input: Application) -> AppResult<(Affiliate, Membership)> {
+    pub async fn apply(
+        &self,
+        org_id: OrgId,
+        campaign_slug: &str,
+        input: Application,
+    ) -> AppResult<(Affiliate, Membership)> {
         let mut tx = self.store().write().await?;
         let campaign = tx
             .get_campaign_by_slug(org_id, &campaign_slug.to_ascii_lowercase())
@@ -62,11 +67,21 @@ impl App {
     }
 
     /// An application entered by the brand (`POST /api/v1/affiliates`).
-    pub async fn create_application(&self, actor: &Actor, program: CampaignId, input: Application) -> AppResult<(Affiliate, Membership)> {
+    pub async fn create_application(
+        &self,
+        actor: &Actor,
+        program: CampaignId,
+        input: Application,
+    ) -> AppResult<(Affiliate, Membership)> {
         actor.authorize(Permission::ManageAffiliates, true)?;
         let mut tx = self.store().write().await?;
-        let campaign = tx.get_campaign(actor.org_id, program).await?.ok_or(AppError::NotFound("program"))?;
-        let result = self.add_member(tx.as_mut(), &campaign, input, None, &actor.audit_name()).await?;
+        let campaign = tx
+            .get_campaign(actor.org_id, program)
+            .await?
+            .ok_or(AppError::NotFound("program"))?;
+        let result = self
+            .add_member(tx.as_mut(), &campaign, input, None, &actor.audit_name())
+            .await?;
         tx.commit().await?;
         self.wake_worker();
         Ok(result)
@@ -75,13 +90,32 @@ impl App {
     pub async fn invite_affiliate(&self, actor: &Actor, input: AffiliateInvite) -> AppResult<(Affiliate, Membership)> {
         actor.authorize(Permission::ManageAffiliates, true)?;
         let mut tx = self.store().write().await?;
-        let campaign = tx.get_campaign(actor.org_id, input.program_id).await?.ok_or(AppError::NotFound("program"))?;
+        let campaign = tx
+            .get_campaign(actor.org_id, input.program_id)
+            .await?
+            .ok_or(AppError::NotFound("program"))?;
         if campaign.archived {
-            return Err(AppError::conflict("program_archived", Some("programId"), "this program is archived"));
+            return Err(AppError::conflict(
+                "program_archived",
+                Some("programId"),
+                "this program is archived",
+            ));
         }
-        let application = Application { email: input.email, name: input.name, paypal_email: None, slug: None };
-        let (affiliate, membership) =
-            self.add_member(tx.as_mut(), &campaign, application, Some(AffiliateStatus::Approved), &actor.audit_name()).await?;
+        let application = Application {
+            email: input.email,
+            name: input.name,
+            paypal_email: None,
+            slug: None,
+        };
+        let (affiliate, membership) = self
+            .add_member(
+                tx.as_mut(),
+                &campaign,
+                application,
+                Some(AffiliateStatus::Approved),
+                &actor.audit_name(),
+            )
+            .await?;
         tx.commit().await?;
         self.wake_worker();
         Ok((affiliate, membership))
@@ -98,8 +132,21 @@ impl App {
     ) -> AppResult<(Affiliate, Membership)> {
         let email = Email::parse(&input.email)?;
         let name = optional_text("name", input.name.as_deref(), 120)?;
-        let paypal = input.paypal_email.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(Email::parse).transpose().map_err(|e| e.at("paypalEmail"))?;
-        let alias = input.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(Slug::parse).transpose()?;
+        let paypal = input
+            .paypal_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Email::parse)
+            .transpose()
+            .map_err(|e| e.at("paypalEmail"))?;
+        let alias = input
+            .slug
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Slug::parse)
+            .transpose()?;
         let now = OffsetDateTime::now_utc();
         let org = campaign.org_id;
 
@@ -109,22 +156,51 @@ impl App {
                 let slug = match alias {
                     Some(slug) => {
                         if tx.get_affiliate_by_slug(&slug.key()).await?.is_some() {
-                            return Err(AppError::conflict("slug_taken", Some("slug"), "this alias is taken; choose another"));
+                            return Err(AppError::conflict(
+                                "slug_taken",
+                                Some("slug"),
+                                "this alias is taken; choose another",
+                            ));
                         }
                         slug
                     }
                     None => free_slug(tx).await?,
                 };
-                let affiliate = Affiliate { id: AffiliateId::new(), org_id: org, email, name, paypal_email: paypal, slug, created_at: now };
+                let affiliate = Affiliate {
+                    id: AffiliateId::new(),
+                    org_id: org,
+                    email,
+                    name,
+                    paypal_email: paypal,
+                    slug,
+                    created_at: now,
+                };
                 tx.insert_affiliate(&affiliate).await?;
-                audit::record(tx, org, actor, "affiliate.created", ("affiliate", &affiliate.id), None::<&()>, Some(&affiliate)).await?;
+                audit::record(
+                    tx,
+                    org,
+                    actor,
+                    "affiliate.created",
+                    ("affiliate", &affiliate.id),
+                    None::<&()>,
+                    Some(&affiliate),
+                )
+                .await?;
                 affiliate
             }
         };
         if tx.get_membership(org, affiliate.id, campaign.id).await?.is_some() {
-            return Err(AppError::conflict("already_applied", Some("email"), "this person is already in this program"));
+            return Err(AppError::conflict(
+                "already_applied",
+                Some("email"),
+                "this person is already in this program",
+            ));
         }
-        let status = status.unwrap_or(if campaign.approves_automatically() { AffiliateStatus::Approved } else { AffiliateStatus::Pending });
+        let status = status.unwrap_or(if campaign.approves_automatically() {
+            AffiliateStatus::Approved
+        } else {
+            AffiliateStatus::Pending
+        });
         let membership = Membership {
             id: MembershipId::new(),
             org_id: org,
@@ -138,46 +214,115 @@ impl App {
             status_changed_at: now,
         };
         tx.insert_membership(&membership).await?;
-        audit::record(tx, org, actor, "affiliate.joined", ("membership", &membership.id), None::<&()>, Some(&membership)).await?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "affiliate.joined",
+            ("membership", &membership.id),
+            None::<&()>,
+            Some(&membership),
+        )
+        .await?;
         if status == AffiliateStatus::Approved {
-            self.enqueue_email(tx, EmailJob::AffiliateApproved { org_id: org, affiliate_id: affiliate.id, campaign_id: campaign.id }).await?;
+            self.enqueue_email(
+                tx,
+                EmailJob::AffiliateApproved {
+                    org_id: org,
+                    affiliate_id: affiliate.id,
+                    campaign_id: campaign.id,
+                },
+            )
+            .await?;
         }
         Ok((affiliate, membership))
     }
 
     /// Approve, reject, pause or ban one membership, by the status state machine.
-    pub async fn change_affiliate_status(&self, actor: &Actor, id: AffiliateId, action: StatusAction, change: StatusChange) -> AppResult<Membership> {
+    pub async fn change_affiliate_status(
+        &self,
+        actor: &Actor,
+        id: AffiliateId,
+        action: StatusAction,
+        change: StatusChange,
+    ) -> AppResult<Membership> {
         actor.authorize(Permission::ManageAffiliates, true)?;
         let reason = optional_text("reason", change.reason.as_deref(), 1_000)?;
         let notify = change.notify.unwrap_or(true);
         let mut tx = self.store().write().await?;
-        tx.get_affiliate(actor.org_id, id).await?.ok_or(AppError::NotFound("affiliate"))?;
+        tx.get_affiliate(actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("affiliate"))?;
         let before = match change.program_id {
-            Some(program) => tx.get_membership(actor.org_id, id, program).await?.ok_or(AppError::NotFound("program membership"))?,
+            Some(program) => tx
+                .get_membership(actor.org_id, id, program)
+                .await?
+                .ok_or(AppError::NotFound("program membership"))?,
             None => {
                 let mut all = tx.list_memberships(actor.org_id, id).await?;
                 if all.len() != 1 {
-                    return Err(ValidationError::new("programId", "this affiliate is in several programs: say which").into());
+                    return Err(
+                        ValidationError::new("programId", "this affiliate is in several programs: say which").into(),
+                    );
                 }
                 all.remove(0)
             }
         };
-        let status = before.status.apply(action).map_err(|e| AppError::conflict(e.code, Some("status"), e.message))?;
-        let after = Membership { status, status_reason: reason.clone(), status_changed_at: OffsetDateTime::now_utc(), ..before.clone() };
+        let status = before
+            .status
+            .apply(action)
+            .map_err(|e| AppError::conflict(e.code, Some("status"), e.message))?;
+        let after = Membership {
+            status,
+            status_reason: reason.clone(),
+            status_changed_at: OffsetDateTime::now_utc(),
+            ..before.clone()
+        };
         tx.update_membership(&after).await?;
-        let action_name = format!("affiliate.{}", match action {
-            StatusAction::Approve => "approved",
-            StatusAction::Reject => "rejected",
-            StatusAction::Pause => "paused",
-            StatusAction::Ban => "banned",
-        });
+        let action_name = format!(
+            "affiliate.{}",
+            match action {
+                StatusAction::Approve => "approved",
+                StatusAction::Reject => "rejected",
+                StatusAction::Pause => "paused",
+                StatusAction::Ban => "banned",
+            }
+        );
         let decision = serde_json::json!({ "status": status, "reason": reason, "notify": notify });
-        audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), &action_name, ("membership", &after.id), Some(&serde_json::json!({ "status": before.status })), Some(&decision)).await?;
+        audit::record(
+            tx.as_mut(),
+            actor.org_id,
+            &actor.audit_name(),
+            &action_name,
+            ("membership", &after.id),
+            Some(&serde_json::json!({ "status": before.status })),
+            Some(&decision),
+        )
+        .await?;
         let (org_id, affiliate_id, campaign_id) = (actor.org_id, id, after.campaign_id);
         match action {
-            StatusAction::Approve => self.enqueue_email(tx.as_mut(), EmailJob::AffiliateApproved { org_id, affiliate_id, campaign_id }).await?,
+            StatusAction::Approve => {
+                self.enqueue_email(
+                    tx.as_mut(),
+                    EmailJob::AffiliateApproved {
+                        org_id,
+                        affiliate_id,
+                        campaign_id,
+                    },
+                )
+                .await?
+            }
             StatusAction::Reject if notify => {
-                self.enqueue_email(tx.as_mut(), EmailJob::AffiliateRejected { org_id, affiliate_id, campaign_id, reason }).await?
+                self.enqueue_email(
+                    tx.as_mut(),
+                    EmailJob::AffiliateRejected {
+                        org_id,
+                        affiliate_id,
+                        campaign_id,
+                        reason,
+                    },
+                )
+                .await?
             }
             _ => {}
         }
@@ -190,29 +335,57 @@ impl App {
         actor.authorize(Permission::ManageAffiliates, true)?;
         let slug = Slug::parse(slug)?;
         let mut tx = self.store().write().await?;
-        let before = tx.get_affiliate(actor.org_id, id).await?.ok_or(AppError::NotFound("affiliate"))?;
-        if let Some(holder) = tx.get_affiliate_by_slug(&slug.key()).await? {
-            if holder.id != id {
-                return Err(AppError::conflict("slug_taken", Some("slug"), "this slug is taken"));
-            }
+        let before = tx
+            .get_affiliate(actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("affiliate"))?;
+        if let Some(holder) = tx.get_affiliate_by_slug(&slug.key()).await?
+            && holder.id != id
+        {
+            return Err(AppError::conflict("slug_taken", Some("slug"), "this slug is taken"));
         }
         tx.set_affiliate_slug(actor.org_id, id, &slug).await?;
         let after = Affiliate { slug, ..before.clone() };
-        audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), "affiliate.slug_changed", ("affiliate", &id), Some(&before), Some(&after)).await?;
+        audit::record(
+            tx.as_mut(),
+            actor.org_id,
+            &actor.audit_name(),
+            "affiliate.slug_changed",
+            ("affiliate", &id),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
 
-    pub async fn list_affiliates(&self, actor: &Actor, filter: AffiliateFilter, page: Page) -> AppResult<Vec<AffiliateRow>> {
+    pub async fn list_affiliates(
+        &self,
+        actor: &Actor,
+        filter: AffiliateFilter,
+        page: Page,
+    ) -> AppResult<Vec<AffiliateRow>> {
         actor.authorize(Permission::ViewData, false)?;
-        let filter = AffiliateFilter { search: filter.search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()), ..filter };
-        Ok(self.store().read().await?.list_affiliates(actor.org_id, &filter, page).await?)
+        let filter = AffiliateFilter {
+            search: filter.search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()),
+            ..filter
+        };
+        Ok(self
+            .store()
+            .read()
+            .await?
+            .list_affiliates(actor.org_id, &filter, page)
+            .await?)
     }
 
     pub async fn affiliate(&self, actor: &Actor, id: AffiliateId) -> AppResult<AffiliateDetail> {
         actor.authorize(Permission::ViewData, false)?;
         let mut tx = self.store().read().await?;
-        let affiliate = tx.get_affiliate(actor.org_id, id).await?.ok_or(AppError::NotFound("affiliate"))?;
+        let affiliate = tx
+            .get_affiliate(actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("affiliate"))?;
         let memberships = tx.list_memberships(actor.org_id, id).await?;
         Ok(AffiliateDetail { affiliate, memberships })
     }

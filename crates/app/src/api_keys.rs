@@ -23,7 +23,13 @@ pub struct CreatedApiKey {
 }
 
 impl App {
-    pub(crate) async fn insert_api_key(&self, tx: &mut dyn Tx, actor: &Actor, name: &str, scope: ApiScope) -> AppResult<(ApiKey, String)> {
+    pub(crate) async fn insert_api_key(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        name: &str,
+        scope: ApiScope,
+    ) -> AppResult<(ApiKey, String)> {
         let secret = format!("{KEY_PREFIX}{}", random_token(32));
         let key = ApiKey {
             id: ApiKeyId::new(),
@@ -38,7 +44,16 @@ impl App {
             revoked_at: None,
         };
         tx.insert_api_key(&key).await?;
-        audit::record(tx, actor.org_id, &actor.audit_name(), "api_key.created", ("api_key", &key.id), None::<&()>, Some(&key_summary(&key))).await?;
+        audit::record(
+            tx,
+            actor.org_id,
+            &actor.audit_name(),
+            "api_key.created",
+            ("api_key", &key.id),
+            None::<&()>,
+            Some(&key_summary(&key)),
+        )
+        .await?;
         Ok((key, secret))
     }
 
@@ -61,12 +76,28 @@ impl App {
     pub async fn rotate_api_key(&self, actor: &Actor, id: ApiKeyId) -> AppResult<CreatedApiKey> {
         actor.authorize(Permission::ManageApiKeys, true)?;
         let mut tx = self.store().write().await?;
-        let old = tx.get_api_key(actor.org_id, id).await?.ok_or(AppError::NotFound("API key"))?;
+        let old = tx
+            .get_api_key(actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("API key"))?;
         if old.revoked_at.is_some() {
-            return Err(AppError::conflict("api_key_revoked", None, "this key is revoked; create a new one"));
+            return Err(AppError::conflict(
+                "api_key_revoked",
+                None,
+                "this key is revoked; create a new one",
+            ));
         }
         tx.revoke_api_key(actor.org_id, id, OffsetDateTime::now_utc()).await?;
-        audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), "api_key.rotated", ("api_key", &id), Some(&key_summary(&old)), None::<&()>).await?;
+        audit::record(
+            tx.as_mut(),
+            actor.org_id,
+            &actor.audit_name(),
+            "api_key.rotated",
+            ("api_key", &id),
+            Some(&key_summary(&old)),
+            None::<&()>,
+        )
+        .await?;
         let (key, secret) = self.insert_api_key(tx.as_mut(), actor, &old.name, old.scope).await?;
         tx.commit().await?;
         Ok(CreatedApiKey { key, secret })
@@ -75,9 +106,21 @@ impl App {
     pub async fn revoke_api_key(&self, actor: &Actor, id: ApiKeyId) -> AppResult<()> {
         actor.authorize(Permission::ManageApiKeys, true)?;
         let mut tx = self.store().write().await?;
-        let key = tx.get_api_key(actor.org_id, id).await?.ok_or(AppError::NotFound("API key"))?;
+        let key = tx
+            .get_api_key(actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("API key"))?;
         if tx.revoke_api_key(actor.org_id, id, OffsetDateTime::now_utc()).await? {
-            audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), "api_key.revoked", ("api_key", &id), Some(&key_summary(&key)), None::<&()>).await?;
+            audit::record(
+                tx.as_mut(),
+                actor.org_id,
+                &actor.audit_name(),
+                "api_key.revoked",
+                ("api_key", &id),
+                Some(&key_summary(&key)),
+                None::<&()>,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -89,11 +132,24 @@ impl App {
         if !secret.starts_with(KEY_PREFIX) {
             return Err(unauthorized());
         }
-        let key = self.store().read().await?.get_api_key_by_hash(&sha256(secret)).await?.ok_or_else(unauthorized)?;
+        let key = self
+            .store()
+            .read()
+            .await?
+            .get_api_key_by_hash(&sha256(secret))
+            .await?
+            .ok_or_else(unauthorized)?;
         if key.revoked_at.is_some() {
             return Err(unauthorized());
         }
-        Ok(Actor { org_id: key.org_id, role: key.role, kind: ActorKind::ApiKey { id: key.id, scope: key.scope } })
+        Ok(Actor {
+            org_id: key.org_id,
+            role: key.role,
+            kind: ActorKind::ApiKey {
+                id: key.id,
+                scope: key.scope,
+            },
+        })
     }
 }
 

@@ -25,8 +25,14 @@ pub(crate) async fn record<B: Serialize, A: Serialize>(
         action: action.to_owned(),
         object_type: object.0.to_owned(),
         object_id: object.1.to_string(),
-        before: before.map(serde_json::to_value).transpose().map_err(anyhow::Error::from)?,
-        after: after.map(serde_json::to_value).transpose().map_err(anyhow::Error::from)?,
+        before: before
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?,
+        after: after
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?,
         at: OffsetDateTime::now_utc(),
     };
     tx.insert_audit(&entry).await?;

@@ -33,7 +33,11 @@ pub struct SessionUser {
 
 impl SessionUser {
     pub fn actor(&self) -> Actor {
-        Actor { org_id: self.org.id, role: self.role, kind: ActorKind::User(self.user.id) }
+        Actor {
+            org_id: self.org.id,
+            role: self.role,
+            kind: ActorKind::User(self.user.id),
+        }
     }
 }
 
@@ -53,13 +57,15 @@ impl LoginThrottle {
 
     fn check(&self, key: &str) -> AppResult<()> {
         let map = self.failures.lock().expect("throttle lock");
-        if let Some(&(n, last)) = map.get(key) {
-            if n >= FREE_ATTEMPTS {
-                let wait = Self::lockout(n);
-                let elapsed = last.elapsed();
-                if elapsed < wait {
-                    return Err(AppError::RateLimited { retry_after_secs: (wait - elapsed).as_secs().max(1) });
-                }
+        if let Some(&(n, last)) = map.get(key)
+            && n >= FREE_ATTEMPTS
+        {
+            let wait = Self::lockout(n);
+            let elapsed = last.elapsed();
+            if elapsed < wait {
+                return Err(AppError::RateLimited {
+                    retry_after_secs: (wait - elapsed).as_secs().max(1),
+                });
             }
         }
         Ok(())
@@ -109,12 +115,29 @@ impl App {
             bool::from(t.as_bytes().ct_eq(input.token.as_bytes()))
         });
         if !valid || tx.count_orgs().await? > 0 {
-            return Err(AppError::forbidden("this instance is already set up, or the setup link is wrong"));
+            return Err(AppError::forbidden(
+                "this instance is already set up, or the setup link is wrong",
+            ));
         }
-        let user = User { id: UserId::new(), email, name, password_hash: Some(hash), created_at: now };
+        let user = User {
+            id: UserId::new(),
+            email,
+            name,
+            password_hash: Some(hash),
+            created_at: now,
+        };
         tx.insert_user(&user).await?;
         let (plan, status) = (self.config().default_plan, self.config().default_status);
-        let org = self.insert_org(tx.as_mut(), &org_name, user.id, plan, status, &format!("user:{}", user.id)).await?;
+        let org = self
+            .insert_org(
+                tx.as_mut(),
+                &org_name,
+                user.id,
+                plan,
+                status,
+                &format!("user:{}", user.id),
+            )
+            .await?;
         tx.delete_setting(SETUP_TOKEN).await?;
         let token = self.insert_session(tx.as_mut(), user.id, org.id).await?;
         tx.commit().await?;
@@ -181,14 +204,25 @@ impl App {
     /// The user behind a session cookie, if the session is live and they are still a member.
     pub async fn session(&self, token: &str) -> AppResult<Option<SessionUser>> {
         let mut tx = self.store().read().await?;
-        let Some(session) = tx.get_session(&sha256(token)).await? else { return Ok(None) };
+        let Some(session) = tx.get_session(&sha256(token)).await? else {
+            return Ok(None);
+        };
         if session.expires_at <= OffsetDateTime::now_utc() {
             return Ok(None);
         }
-        let Some(member) = tx.get_member(session.org_id, session.user_id).await? else { return Ok(None) };
+        let Some(member) = tx.get_member(session.org_id, session.user_id).await? else {
+            return Ok(None);
+        };
         let user = tx.get_user(session.user_id).await?.ok_or(AppError::NotFound("user"))?;
-        let org = tx.get_org(session.org_id).await?.ok_or(AppError::NotFound("organization"))?;
-        Ok(Some(SessionUser { user, org, role: member.role }))
+        let org = tx
+            .get_org(session.org_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        Ok(Some(SessionUser {
+            user,
+            org,
+            role: member.role,
+        }))
     }
 }
 

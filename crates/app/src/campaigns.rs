@@ -57,7 +57,11 @@ fn slug_from_name(name: &str) -> String {
         }
     }
     let slug: String = slug.trim_end_matches('-').chars().take(64).collect();
-    if slug.len() < 3 { format!("campaign-{}", Slug::generate()) } else { slug }
+    if slug.len() < 3 {
+        format!("campaign-{}", Slug::generate())
+    } else {
+        slug
+    }
 }
 
 impl App {
@@ -73,12 +77,20 @@ impl App {
 
         let mut tx = self.store().write().await?;
         tx.lock_org(actor.org_id).await?;
-        let org = tx.get_org(actor.org_id).await?.ok_or(AppError::NotFound("organization"))?;
+        let org = tx
+            .get_org(actor.org_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
         let currency = match input.currency.as_deref() {
             Some(c) => Currency::parse(c)?,
             None => org.home_currency,
         };
-        let commission = CommissionValue::parse("defaultCommissionValue", input.default_commission_type, &input.default_commission_value.0, currency)?;
+        let commission = CommissionValue::parse(
+            "defaultCommissionValue",
+            input.default_commission_type,
+            &input.default_commission_value.0,
+            currency,
+        )?;
         let campaign = Campaign {
             id: CampaignId::new(),
             org_id: actor.org_id,
@@ -88,7 +100,9 @@ impl App {
             commission,
             currency,
             commission_model: input.default_commission_model.unwrap_or(CommissionModel::Cps),
-            cookie_window_days: Campaign::validate_cookie_window(input.cookie_window_days.unwrap_or(Campaign::DEFAULT_COOKIE_WINDOW_DAYS))?,
+            cookie_window_days: Campaign::validate_cookie_window(
+                input.cookie_window_days.unwrap_or(Campaign::DEFAULT_COOKIE_WINDOW_DAYS),
+            )?,
             attribution_model: input.attribution_model.unwrap_or(AttributionModel::LastTouch),
             auto_approve: input.auto_approve.unwrap_or(false),
             description: optional_text("description", input.description.as_deref(), DESCRIPTION_MAX)?,
@@ -100,42 +114,74 @@ impl App {
         self.check_campaign_allowance(tx.as_mut(), actor).await?;
         tx.insert_campaign(&campaign).await.map_err(|e| {
             if e.is_conflict_on("slug_key") {
-                AppError::conflict("slug_taken", Some("slug"), "another campaign of this organization has this slug")
+                AppError::conflict(
+                    "slug_taken",
+                    Some("slug"),
+                    "another campaign of this organization has this slug",
+                )
             } else {
                 e.into()
             }
         })?;
-        audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), "campaign.created", ("campaign", &campaign.id), None::<&()>, Some(&campaign)).await?;
+        audit::record(
+            tx.as_mut(),
+            actor.org_id,
+            &actor.audit_name(),
+            "campaign.created",
+            ("campaign", &campaign.id),
+            None::<&()>,
+            Some(&campaign),
+        )
+        .await?;
         tx.commit().await?;
         Ok(campaign)
     }
 
     /// Starter allows one live campaign; higher tiers are unlimited.
     async fn check_campaign_allowance(&self, tx: &mut dyn Tx, actor: &Actor) -> AppResult<()> {
-        let org = tx.get_org(actor.org_id).await?.ok_or(AppError::NotFound("organization"))?;
-        if let Some(max) = org.max_active_campaigns() {
-            if tx.count_active_campaigns(actor.org_id).await? as u64 >= max {
-                return Err(AppError::PlanRequired { required: PlanTier::Growth, status: org.subscription_status });
-            }
+        let org = tx
+            .get_org(actor.org_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        if let Some(max) = org.max_active_campaigns()
+            && tx.count_active_campaigns(actor.org_id).await? as u64 >= max
+        {
+            return Err(AppError::PlanRequired {
+                required: PlanTier::Growth,
+                status: org.subscription_status,
+            });
         }
         Ok(())
     }
 
     pub async fn list_campaigns(&self, actor: &Actor, include_archived: bool, page: Page) -> AppResult<Vec<Campaign>> {
         actor.authorize(Permission::ViewData, false)?;
-        Ok(self.store().read().await?.list_campaigns(actor.org_id, include_archived, page).await?)
+        Ok(self
+            .store()
+            .read()
+            .await?
+            .list_campaigns(actor.org_id, include_archived, page)
+            .await?)
     }
 
     pub async fn campaign(&self, actor: &Actor, id: CampaignId) -> AppResult<Campaign> {
         actor.authorize(Permission::ViewData, false)?;
-        self.store().read().await?.get_campaign(actor.org_id, id).await?.ok_or(AppError::NotFound("program"))
+        self.store()
+            .read()
+            .await?
+            .get_campaign(actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("program"))
     }
 
     pub async fn update_campaign(&self, actor: &Actor, id: CampaignId, patch: CampaignPatch) -> AppResult<Campaign> {
         actor.authorize(Permission::ManageCampaigns, true)?;
         let mut tx = self.store().write().await?;
         tx.lock_org(actor.org_id).await?;
-        let before = tx.get_campaign(actor.org_id, id).await?.ok_or(AppError::NotFound("program"))?;
+        let before = tx
+            .get_campaign(actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("program"))?;
         let mut c = before.clone();
         if let Some(name) = &patch.name {
             c.name = bounded_text("name", name, 120)?;
@@ -149,10 +195,19 @@ impl App {
         match (patch.default_commission_type, &patch.default_commission_value) {
             (None, None) => {}
             (kind, Some(value)) => {
-                c.commission = CommissionValue::parse("defaultCommissionValue", kind.unwrap_or(c.commission.kind), &value.0, c.currency)?;
+                c.commission = CommissionValue::parse(
+                    "defaultCommissionValue",
+                    kind.unwrap_or(c.commission.kind),
+                    &value.0,
+                    c.currency,
+                )?;
             }
             (Some(kind), None) if kind != c.commission.kind => {
-                return Err(ValidationError::new("defaultCommissionValue", "give the new value when changing the commission type").into());
+                return Err(ValidationError::new(
+                    "defaultCommissionValue",
+                    "give the new value when changing the commission type",
+                )
+                .into());
             }
             (Some(_), None) => {}
         }
@@ -190,13 +245,30 @@ impl App {
             (true, false) => "campaign.unarchived",
             _ => "campaign.updated",
         };
-        audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), action, ("campaign", &id), Some(&before), Some(&c)).await?;
+        audit::record(
+            tx.as_mut(),
+            actor.org_id,
+            &actor.audit_name(),
+            action,
+            ("campaign", &id),
+            Some(&before),
+            Some(&c),
+        )
+        .await?;
         tx.commit().await?;
         Ok(c)
     }
 
     pub async fn archive_campaign(&self, actor: &Actor, id: CampaignId) -> AppResult<Campaign> {
-        self.update_campaign(actor, id, CampaignPatch { archived: Some(true), ..Default::default() }).await
+        self.update_campaign(
+            actor,
+            id,
+            CampaignPatch {
+                archived: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
     }
 }
 

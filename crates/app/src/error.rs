@@ -19,9 +19,16 @@ pub enum AppError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    Conflict { code: &'static str, message: String, field: Option<String> },
+    Conflict {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
     #[error("this needs the {required} plan or higher")]
-    PlanRequired { required: PlanTier, status: SubscriptionStatus },
+    PlanRequired {
+        required: PlanTier,
+        status: SubscriptionStatus,
+    },
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
@@ -30,7 +37,11 @@ pub enum AppError {
 
 impl AppError {
     pub fn conflict(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
-        AppError::Conflict { code, message: message.into(), field: field.map(str::to_owned) }
+        AppError::Conflict {
+            code,
+            message: message.into(),
+            field: field.map(str::to_owned),
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -50,6 +61,9 @@ impl From<StoreError> for AppError {
 
 impl From<PlanGate> for AppError {
     fn from(g: PlanGate) -> Self {
-        AppError::PlanRequired { required: g.required, status: g.status }
+        AppError::PlanRequired {
+            required: g.required,
+            status: g.status,
+        }
     }
 }

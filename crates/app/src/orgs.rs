@@ -1,4 +1,6 @@
-use afflux_domain::{ApiScope, Currency, Email, OrgId, Organization, PlanTier, Role, SubscriptionStatus, UserId, bounded_text};
+use afflux_domain::{
+    ApiScope, Currency, Email, OrgId, Organization, PlanTier, Role, SubscriptionStatus, UserId, bounded_text,
+};
 use afflux_store::{TeamMember, Tx, User};
 use time::OffsetDateTime;
 
@@ -37,14 +39,24 @@ impl App {
         let owner = match tx.get_user_by_email(&email.key()).await? {
             Some(user) => user,
             None => {
-                let user = User { id: UserId::new(), email: email.clone(), name: None, password_hash: None, created_at: now };
+                let user = User {
+                    id: UserId::new(),
+                    email: email.clone(),
+                    name: None,
+                    password_hash: None,
+                    created_at: now,
+                };
                 tx.insert_user(&user).await?;
                 user
             }
         };
-        let org = self.insert_org(tx.as_mut(), &name, owner.id, plan, status, "operator").await?;
+        let org = self
+            .insert_org(tx.as_mut(), &name, owner.id, plan, status, "operator")
+            .await?;
         let actor = Actor::operator(org.id);
-        let (_, api_key) = self.insert_api_key(tx.as_mut(), &actor, "Initial key", ApiScope::ReadWrite).await?;
+        let (_, api_key) = self
+            .insert_api_key(tx.as_mut(), &actor, "Initial key", ApiScope::ReadWrite)
+            .await?;
         let owner_setup_url = match owner.password_hash {
             Some(_) => None,
             None => {
@@ -53,7 +65,12 @@ impl App {
             }
         };
         tx.commit().await?;
-        Ok(CreatedOrg { org, owner_id: owner.id, api_key, owner_setup_url })
+        Ok(CreatedOrg {
+            org,
+            owner_id: owner.id,
+            api_key,
+            owner_setup_url,
+        })
     }
 
     /// Inserts an organization with `owner` as its Owner.
@@ -78,8 +95,23 @@ impl App {
             created_at: now,
         };
         tx.insert_org(&org).await?;
-        tx.insert_member(&TeamMember { org_id: org.id, user_id: owner, role: Role::Owner, created_at: now }).await?;
-        audit::record(tx, org.id, actor, "organization.created", ("organization", &org.id), None::<&()>, Some(&org)).await?;
+        tx.insert_member(&TeamMember {
+            org_id: org.id,
+            user_id: owner,
+            role: Role::Owner,
+            created_at: now,
+        })
+        .await?;
+        audit::record(
+            tx,
+            org.id,
+            actor,
+            "organization.created",
+            ("organization", &org.id),
+            None::<&()>,
+            Some(&org),
+        )
+        .await?;
         Ok(org)
     }
 
@@ -88,14 +120,29 @@ impl App {
         let mut tx = self.store().write().await?;
         let before = tx.get_org(org_id).await?.ok_or(AppError::NotFound("organization"))?;
         tx.set_org_plan(org_id, plan, status).await?;
-        let after = Organization { plan, subscription_status: status, ..before.clone() };
-        audit::record(tx.as_mut(), org_id, "operator", "organization.plan_changed", ("organization", &org_id), Some(&before), Some(&after)).await?;
+        let after = Organization {
+            plan,
+            subscription_status: status,
+            ..before.clone()
+        };
+        audit::record(
+            tx.as_mut(),
+            org_id,
+            "operator",
+            "organization.plan_changed",
+            ("organization", &org_id),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
 
     pub async fn organization(&self, actor: &Actor) -> AppResult<Organization> {
         let mut tx = self.store().read().await?;
-        tx.get_org(actor.org_id).await?.ok_or(AppError::NotFound("organization"))
+        tx.get_org(actor.org_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))
     }
 }

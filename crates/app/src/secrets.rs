@@ -31,7 +31,9 @@ impl Secrets {
                 value
             }
         };
-        Ok(Self { key: Sha256::digest(material.as_bytes()).into() })
+        Ok(Self {
+            key: Sha256::digest(material.as_bytes()).into(),
+        })
     }
 
     fn mac(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
@@ -82,7 +84,11 @@ mod tests {
         let signed = s.sign("unsubscribe", b"jane@example.com");
         assert_eq!(s.verify("unsubscribe", &signed).unwrap(), b"jane@example.com");
         assert!(s.verify("other-purpose", &signed).is_none());
-        let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode(b"joe@example.com"), signed.split_once('.').unwrap().1);
+        let forged = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(b"joe@example.com"),
+            signed.split_once('.').unwrap().1
+        );
         assert!(s.verify("unsubscribe", &forged).is_none());
         assert!(s.verify("unsubscribe", "garbage").is_none());
         assert_ne!(s.derive_token("invite", b"a"), s.derive_token("invite", b"b"));

@@ -30,7 +30,13 @@ impl App {
         Ok(TeamView { members, invites })
     }
 
-    pub(crate) async fn insert_invite(&self, tx: &mut dyn Tx, actor: &Actor, email: &Email, role: Role) -> AppResult<(Invite, String)> {
+    pub(crate) async fn insert_invite(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        email: &Email,
+        role: Role,
+    ) -> AppResult<(Invite, String)> {
         let now = OffsetDateTime::now_utc();
         let id = InviteId::new();
         let token = self.invite_token(id);
@@ -47,7 +53,16 @@ impl App {
         };
         tx.insert_invite(&invite).await?;
         let summary = serde_json::json!({ "email": email, "role": role });
-        audit::record(tx, actor.org_id, &actor.audit_name(), "team.invited", ("invite", &id), None::<&()>, Some(&summary)).await?;
+        audit::record(
+            tx,
+            actor.org_id,
+            &actor.audit_name(),
+            "team.invited",
+            ("invite", &id),
+            None::<&()>,
+            Some(&summary),
+        )
+        .await?;
         Ok((invite, token))
     }
 
@@ -61,29 +76,54 @@ impl App {
         actor.authorize(Permission::ManageTeam, true)?;
         let email = Email::parse(email)?;
         if !role.invitable() {
-            return Err(ValidationError::new("role", "Owner cannot be invited; invite an Admin and transfer ownership").into());
+            return Err(ValidationError::new(
+                "role",
+                "Owner cannot be invited; invite an Admin and transfer ownership",
+            )
+            .into());
         }
         let mut tx = self.store().write().await?;
         tx.lock_org(actor.org_id).await?;
-        let org = tx.get_org(actor.org_id).await?.ok_or(AppError::NotFound("organization"))?;
-        if let Some(user) = tx.get_user_by_email(&email.key()).await? {
-            if tx.get_member(actor.org_id, user.id).await?.is_some() {
-                return Err(AppError::conflict("already_member", Some("email"), "this person is already on the team"));
-            }
+        let org = tx
+            .get_org(actor.org_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        if let Some(user) = tx.get_user_by_email(&email.key()).await?
+            && tx.get_member(actor.org_id, user.id).await?.is_some()
+        {
+            return Err(AppError::conflict(
+                "already_member",
+                Some("email"),
+                "this person is already on the team",
+            ));
         }
         let now = OffsetDateTime::now_utc();
         let open = tx.list_open_invites(actor.org_id, now).await?;
         if open.iter().any(|i| i.email == email) {
-            return Err(AppError::conflict("already_invited", Some("email"), "an invitation to this address is still open"));
+            return Err(AppError::conflict(
+                "already_invited",
+                Some("email"),
+                "an invitation to this address is still open",
+            ));
         }
         if let Some(max) = org.max_seats() {
             let used = tx.count_members(actor.org_id, None).await? as u64 + open.len() as u64;
             if used >= max {
-                return Err(AppError::PlanRequired { required: afflux_domain::PlanTier::Growth, status: org.subscription_status });
+                return Err(AppError::PlanRequired {
+                    required: afflux_domain::PlanTier::Growth,
+                    status: org.subscription_status,
+                });
             }
         }
         let (invite, _) = self.insert_invite(tx.as_mut(), actor, &email, role).await?;
-        self.enqueue_email(tx.as_mut(), EmailJob::TeamInvite { org_id: actor.org_id, invite_id: invite.id }).await?;
+        self.enqueue_email(
+            tx.as_mut(),
+            EmailJob::TeamInvite {
+                org_id: actor.org_id,
+                invite_id: invite.id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.wake_worker();
         Ok(invite)
@@ -92,10 +132,22 @@ impl App {
     pub async fn cancel_invite(&self, actor: &Actor, id: InviteId) -> AppResult<()> {
         actor.authorize(Permission::ManageTeam, true)?;
         let mut tx = self.store().write().await?;
-        let invite = tx.get_invite(actor.org_id, id).await?.ok_or(AppError::NotFound("invite"))?;
+        let invite = tx
+            .get_invite(actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("invite"))?;
         tx.delete_invite(actor.org_id, id).await?;
         let summary = serde_json::json!({ "email": invite.email, "role": invite.role });
-        audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), "team.invite_canceled", ("invite", &id), Some(&summary), None::<&()>).await?;
+        audit::record(
+            tx.as_mut(),
+            actor.org_id,
+            &actor.audit_name(),
+            "team.invite_canceled",
+            ("invite", &id),
+            Some(&summary),
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -103,7 +155,10 @@ impl App {
     /// An open invite for a link token; expired, accepted and unknown tokens all answer 404.
     pub async fn open_invite(&self, token: &str) -> AppResult<Invite> {
         let mut tx = self.store().read().await?;
-        let invite = tx.get_invite_by_token(&sha256(token)).await?.ok_or(AppError::NotFound("invite"))?;
+        let invite = tx
+            .get_invite_by_token(&sha256(token))
+            .await?
+            .ok_or(AppError::NotFound("invite"))?;
         if invite.accepted_at.is_some() || invite.expires_at <= OffsetDateTime::now_utc() {
             return Err(AppError::NotFound("invite"));
         }
@@ -131,14 +186,25 @@ impl App {
                 return Err(AppError::forbidden("this invitation was sent to another email address"));
             }
             (InviteAcceptance::NewPassword { .. }, Some(user)) if user.password_hash.is_some() => {
-                return Err(AppError::conflict("login_required", None, "an account with this email exists: sign in to accept"));
+                return Err(AppError::conflict(
+                    "login_required",
+                    None,
+                    "an account with this email exists: sign in to accept",
+                ));
             }
             (InviteAcceptance::NewPassword { .. }, Some(user)) => {
-                tx.set_user_password(user.id, new_hash.as_deref().unwrap_or_default()).await?;
+                tx.set_user_password(user.id, new_hash.as_deref().unwrap_or_default())
+                    .await?;
                 user.id
             }
             (InviteAcceptance::NewPassword { name, .. }, None) => {
-                let user = User { id: UserId::new(), email: invite.email.clone(), name: name.clone(), password_hash: new_hash, created_at: now };
+                let user = User {
+                    id: UserId::new(),
+                    email: invite.email.clone(),
+                    name: name.clone(),
+                    password_hash: new_hash,
+                    created_at: now,
+                };
                 tx.insert_user(&user).await?;
                 user.id
             }
@@ -147,10 +213,25 @@ impl App {
             return Err(AppError::NotFound("invite"));
         }
         if tx.get_member(invite.org_id, user_id).await?.is_none() {
-            tx.insert_member(&TeamMember { org_id: invite.org_id, user_id, role: invite.role, created_at: now }).await?;
+            tx.insert_member(&TeamMember {
+                org_id: invite.org_id,
+                user_id,
+                role: invite.role,
+                created_at: now,
+            })
+            .await?;
         }
         let after = serde_json::json!({ "userId": user_id, "role": invite.role });
-        audit::record(tx.as_mut(), invite.org_id, &format!("user:{user_id}"), "team.joined", ("invite", &invite.id), None::<&()>, Some(&after)).await?;
+        audit::record(
+            tx.as_mut(),
+            invite.org_id,
+            &format!("user:{user_id}"),
+            "team.joined",
+            ("invite", &invite.id),
+            None::<&()>,
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok((invite, user_id))
     }
@@ -161,13 +242,28 @@ impl App {
         actor.authorize(Permission::ManageTeam, true)?;
         let mut tx = self.store().write().await?;
         tx.lock_org(actor.org_id).await?;
-        let member = tx.get_member(actor.org_id, user).await?.ok_or(AppError::NotFound("team member"))?;
+        let member = tx
+            .get_member(actor.org_id, user)
+            .await?
+            .ok_or(AppError::NotFound("team member"))?;
         if member.role == Role::Owner && role != Role::Owner {
             ensure_another_owner(tx.as_mut(), actor).await?;
         }
         tx.set_member_role(actor.org_id, user, role).await?;
-        let (before, after) = (serde_json::json!({ "role": member.role }), serde_json::json!({ "role": role }));
-        audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), "team.role_changed", ("user", &user), Some(&before), Some(&after)).await?;
+        let (before, after) = (
+            serde_json::json!({ "role": member.role }),
+            serde_json::json!({ "role": role }),
+        );
+        audit::record(
+            tx.as_mut(),
+            actor.org_id,
+            &actor.audit_name(),
+            "team.role_changed",
+            ("user", &user),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -176,13 +272,25 @@ impl App {
         actor.authorize(Permission::ManageTeam, true)?;
         let mut tx = self.store().write().await?;
         tx.lock_org(actor.org_id).await?;
-        let member = tx.get_member(actor.org_id, user).await?.ok_or(AppError::NotFound("team member"))?;
+        let member = tx
+            .get_member(actor.org_id, user)
+            .await?
+            .ok_or(AppError::NotFound("team member"))?;
         if member.role == Role::Owner {
             ensure_another_owner(tx.as_mut(), actor).await?;
         }
         tx.delete_member(actor.org_id, user).await?;
         let before = serde_json::json!({ "role": member.role });
-        audit::record(tx.as_mut(), actor.org_id, &actor.audit_name(), "team.removed", ("user", &user), Some(&before), None::<&()>).await?;
+        audit::record(
+            tx.as_mut(),
+            actor.org_id,
+            &actor.audit_name(),
+            "team.removed",
+            ("user", &user),
+            Some(&before),
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -190,7 +298,11 @@ impl App {
 
 async fn ensure_another_owner(tx: &mut dyn Tx, actor: &Actor) -> AppResult<()> {
     if tx.count_members(actor.org_id, Some(Role::Owner)).await? <= 1 {
-        return Err(AppError::conflict("last_owner", Some("role"), "an organization must keep at least one Owner"));
+        return Err(AppError::conflict(
+            "last_owner",
+            Some("role"),
+            "an organization must keep at least one Owner",
+        ));
     }
     Ok(())
 }

@@ -91,7 +91,10 @@ impl Campaign {
         if (1..=3650).contains(&days) {
             Ok(days)
         } else {
-            Err(ValidationError::new("cookieWindowDays", "must be between 1 and 3650 days"))
+            Err(ValidationError::new(
+                "cookieWindowDays",
+                "must be between 1 and 3650 days",
+            ))
         }
     }
 

@@ -15,7 +15,11 @@ impl ValidationError {
     }
 
     pub fn with_code(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code, message: message.into() }
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
     }
 
     /// The same error reported against another field name (a type parsed for a named input).

@@ -19,9 +19,7 @@ pub use campaign::{AttributionModel, Campaign, CommissionModel, CommissionType, 
 pub use currency::Currency;
 pub use email::Email;
 pub use error::ValidationError;
-pub use ids::{
-    AffiliateId, ApiKeyId, CampaignId, InviteId, JobId, MembershipId, OrgId, SessionId, UserId,
-};
+pub use ids::{AffiliateId, ApiKeyId, CampaignId, InviteId, JobId, MembershipId, OrgId, SessionId, UserId};
 pub use money::{Money, round_div};
 pub use org::{Organization, PlanGate, PlanTier, SubscriptionStatus};
 pub use slug::Slug;

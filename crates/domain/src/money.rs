@@ -16,7 +16,11 @@ pub struct Money {
 /// Every derived amount (percentages, proportions, conversions) goes through it.
 pub fn round_div(numerator: i128, denominator: i128) -> i128 {
     assert!(denominator != 0, "division by zero");
-    let (n, d) = if denominator < 0 { (-numerator, -denominator) } else { (numerator, denominator) };
+    let (n, d) = if denominator < 0 {
+        (-numerator, -denominator)
+    } else {
+        (numerator, denominator)
+    };
     let q = n / d;
     let r = n % d;
     if 2 * r.abs() >= d { q + n.signum() } else { q }
@@ -41,7 +45,10 @@ impl Money {
     /// `basis_points` (1/100 of a percent) of this amount, by the one rounding rule.
     pub fn percent_bps(self, basis_points: i64) -> Self {
         let minor = round_div(i128::from(self.minor) * i128::from(basis_points), 10_000);
-        Self::new(i64::try_from(minor).expect("a percentage of an i64 amount fits in i64"), self.currency)
+        Self::new(
+            i64::try_from(minor).expect("a percentage of an i64 amount fits in i64"),
+            self.currency,
+        )
     }
 
     pub fn checked_add(self, other: Self) -> Option<Self> {
@@ -66,12 +73,20 @@ impl fmt::Display for Money {
 /// Parses a non-negative decimal into an integer scaled by 10^decimals, exactly.
 pub(crate) fn parse_fixed_point(field: &str, input: &str, decimals: u32) -> Result<i64, ValidationError> {
     let s = input.trim();
-    let invalid = || ValidationError::new(field, format!("must be a non-negative number with at most {decimals} decimals"));
+    let invalid = || {
+        ValidationError::new(
+            field,
+            format!("must be a non-negative number with at most {decimals} decimals"),
+        )
+    };
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     if whole.is_empty() || whole.len() > 15 || !whole.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
-    if frac.len() > decimals as usize || !frac.bytes().all(|b| b.is_ascii_digit()) || (s.contains('.') && frac.is_empty()) {
+    if frac.len() > decimals as usize
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || (s.contains('.') && frac.is_empty())
+    {
         return Err(invalid());
     }
     let scale = 10_i64.pow(decimals);
@@ -81,7 +96,10 @@ pub(crate) fn parse_fixed_point(field: &str, input: &str, decimals: u32) -> Resu
     } else {
         frac.parse::<i64>().map_err(|_| invalid())? * 10_i64.pow(decimals - frac.len() as u32)
     };
-    whole.checked_mul(scale).and_then(|w| w.checked_add(frac_scaled)).ok_or_else(invalid)
+    whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(frac_scaled))
+        .ok_or_else(invalid)
 }
 
 pub(crate) fn format_fixed_point(value: i64, decimals: u32) -> String {
@@ -91,7 +109,12 @@ pub(crate) fn format_fixed_point(value: i64, decimals: u32) -> String {
     let scale = 10_i128.pow(decimals);
     let v = i128::from(value);
     let sign = if v < 0 { "-" } else { "" };
-    format!("{sign}{}.{:0width$}", v.abs() / scale, v.abs() % scale, width = decimals as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        v.abs() / scale,
+        v.abs() % scale,
+        width = decimals as usize
+    )
 }
 
 #[cfg(test)]
@@ -139,7 +162,11 @@ mod tests {
 
     #[test]
     fn adding_other_currencies_is_refused() {
-        assert!(Money::new(1, Currency::USD).checked_add(Money::new(1, Currency::EUR)).is_none());
+        assert!(
+            Money::new(1, Currency::USD)
+                .checked_add(Money::new(1, Currency::EUR))
+                .is_none()
+        );
     }
 
     proptest! {

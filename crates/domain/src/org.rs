@@ -46,7 +46,10 @@ impl Organization {
         if in_good_standing && self.plan >= required {
             Ok(())
         } else {
-            Err(PlanGate { required, status: self.subscription_status })
+            Err(PlanGate {
+                required,
+                status: self.subscription_status,
+            })
         }
     }
 
@@ -85,10 +88,20 @@ mod tests {
     #[test]
     fn tiers_are_ordered_and_gated() {
         assert!(PlanTier::Starter < PlanTier::Growth && PlanTier::Pro < PlanTier::Enterprise);
-        assert!(org(PlanTier::Growth, SubscriptionStatus::Trialing).require_tier(PlanTier::Growth).is_ok());
-        let gate = org(PlanTier::Starter, SubscriptionStatus::Active).require_tier(PlanTier::Growth).unwrap_err();
+        assert!(
+            org(PlanTier::Growth, SubscriptionStatus::Trialing)
+                .require_tier(PlanTier::Growth)
+                .is_ok()
+        );
+        let gate = org(PlanTier::Starter, SubscriptionStatus::Active)
+            .require_tier(PlanTier::Growth)
+            .unwrap_err();
         assert_eq!(gate.required, PlanTier::Growth);
-        assert!(org(PlanTier::Enterprise, SubscriptionStatus::Canceled).require_tier(PlanTier::Starter).is_err());
+        assert!(
+            org(PlanTier::Enterprise, SubscriptionStatus::Canceled)
+                .require_tier(PlanTier::Starter)
+                .is_err()
+        );
     }
 
     #[test]
@@ -102,7 +115,10 @@ mod tests {
     #[test]
     fn names_parse_case_insensitively() {
         assert_eq!(PlanTier::parse("plan", "growth").unwrap(), PlanTier::Growth);
-        assert_eq!("pastdue".parse::<SubscriptionStatus>().unwrap(), SubscriptionStatus::PastDue);
+        assert_eq!(
+            "pastdue".parse::<SubscriptionStatus>().unwrap(),
+            SubscriptionStatus::PastDue
+        );
         let err = PlanTier::parse("plan", "Free").unwrap_err();
         assert!(err.message.contains("Starter, Growth, Pro, Enterprise"));
     }

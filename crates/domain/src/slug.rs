@@ -21,7 +21,10 @@ impl Slug {
             return Err(ValidationError::new("slug", "must be 3 to 64 characters"));
         }
         if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(ValidationError::new("slug", "may contain only letters, digits and hyphens"));
+            return Err(ValidationError::new(
+                "slug",
+                "may contain only letters, digits and hyphens",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -29,7 +32,11 @@ impl Slug {
     /// A fresh slug of 12 random characters from an unambiguous alphabet.
     pub fn generate() -> Self {
         let mut rng = rand::thread_rng();
-        Self((0..12).map(|_| UNAMBIGUOUS[rng.gen_range(0..UNAMBIGUOUS.len())] as char).collect())
+        Self(
+            (0..12)
+                .map(|_| UNAMBIGUOUS[rng.gen_range(0..UNAMBIGUOUS.len())] as char)
+                .collect(),
+        )
     }
 
     pub fn as_str(&self) -> &str {

@@ -9,7 +9,10 @@ pub fn bounded_text(field: &str, value: &str, max: usize) -> Result<String, Vali
     if value.chars().count() > max {
         return Err(ValidationError::new(field, format!("must be at most {max} characters")));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(ValidationError::new(field, "must not contain control characters"));
     }
     Ok(value.to_owned())
@@ -29,8 +32,8 @@ pub fn web_url(field: &str, value: &str) -> Result<url::Url, ValidationError> {
     if value.len() > 2048 {
         return Err(ValidationError::new(field, "must be at most 2048 characters"));
     }
-    let parsed = url::Url::parse(value)
-        .map_err(|_| ValidationError::new(field, "must be an absolute http or https URL"))?;
+    let parsed =
+        url::Url::parse(value).map_err(|_| ValidationError::new(field, "must be an absolute http or https URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
         return Err(ValidationError::new(field, "must be an absolute http or https URL"));
     }

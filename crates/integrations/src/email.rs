@@ -71,9 +71,13 @@ impl FileTransport {
 #[async_trait]
 impl MailTransport for FileTransport {
     async fn send(&self, message: Message) -> Result<(), MailError> {
-        tokio::fs::create_dir_all(&self.dir).await.map_err(|e| MailError::Transient(e.to_string()))?;
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| MailError::Transient(e.to_string()))?;
         let path = self.dir.join(format!("{}.eml", uuid::Uuid::now_v7()));
-        tokio::fs::write(&path, message.formatted()).await.map_err(|e| MailError::Transient(e.to_string()))?;
+        tokio::fs::write(&path, message.formatted())
+            .await
+            .map_err(|e| MailError::Transient(e.to_string()))?;
         tracing::info!(path = %path.display(), "email written to file");
         Ok(())
     }

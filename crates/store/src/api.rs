@@ -1,13 +1,13 @@
 use afflux_domain::{
-    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, InviteId, JobId, Membership, OrgId,
-    Organization, PlanTier, Role, Slug, SubscriptionStatus, UserId,
+    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, InviteId, JobId, Membership, OrgId, Organization, PlanTier,
+    Role, Slug, SubscriptionStatus, UserId,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Invite, Job, JobCounts, MemberView,
-    NewJob, Page, Session, StoreResult, TeamMember, User,
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Invite, Job, JobCounts, MemberView, NewJob, Page,
+    Session, StoreResult, TeamMember, User,
 };
 
 /// A database. Every operation runs inside a [`Tx`]: writes in [`Store::write`] (serialized,
@@ -92,12 +92,22 @@ pub trait Tx: Send {
     async fn get_affiliate_by_slug(&mut self, slug_key: &str) -> StoreResult<Option<Affiliate>>;
     async fn set_affiliate_slug(&mut self, org: OrgId, id: AffiliateId, slug: &Slug) -> StoreResult<bool>;
     async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()>;
-    async fn get_membership(&mut self, org: OrgId, affiliate: AffiliateId, campaign: CampaignId) -> StoreResult<Option<Membership>>;
+    async fn get_membership(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> StoreResult<Option<Membership>>;
     async fn list_memberships(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Vec<Membership>>;
     /// Rewrites status, reason, override and status time.
     async fn update_membership(&mut self, membership: &Membership) -> StoreResult<bool>;
     /// Memberships joined with their affiliate, newest first.
-    async fn list_affiliates(&mut self, org: OrgId, filter: &AffiliateFilter, page: Page) -> StoreResult<Vec<AffiliateRow>>;
+    async fn list_affiliates(
+        &mut self,
+        org: OrgId,
+        filter: &AffiliateFilter,
+        page: Page,
+    ) -> StoreResult<Vec<AffiliateRow>>;
 
     // Audit log.
     async fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
@@ -109,7 +119,12 @@ pub trait Tx: Send {
     async fn enqueue_job(&mut self, job: &NewJob) -> StoreResult<bool>;
     /// Claims up to `limit` due jobs (queued and due, or running with an expired lease): each
     /// becomes Running until `lease_until` with one more attempt.
-    async fn claim_jobs(&mut self, now: OffsetDateTime, lease_until: OffsetDateTime, limit: i64) -> StoreResult<Vec<Job>>;
+    async fn claim_jobs(
+        &mut self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<Job>>;
     /// Deletes a finished job.
     async fn complete_job(&mut self, id: JobId) -> StoreResult<bool>;
     async fn retry_job(&mut self, id: JobId, run_at: OffsetDateTime, error: &str) -> StoreResult<bool>;

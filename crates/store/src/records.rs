@@ -1,8 +1,6 @@
 //! Rows the store keeps that are not domain entities of their own.
 
-use afflux_domain::{
-    Affiliate, ApiKeyId, ApiScope, Email, InviteId, JobId, Membership, OrgId, Role, UserId,
-};
+use afflux_domain::{Affiliate, ApiKeyId, ApiScope, Email, InviteId, JobId, Membership, OrgId, Role, UserId};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -115,7 +113,10 @@ pub struct Page {
 }
 
 impl Page {
-    pub const ALL: Page = Page { limit: i64::MAX, offset: 0 };
+    pub const ALL: Page = Page {
+        limit: i64::MAX,
+        offset: 0,
+    };
 }
 
 /// Where a job stands. A finished job is deleted.

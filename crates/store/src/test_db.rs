@@ -47,7 +47,9 @@ impl TestDb {
         let url = format!("sqlite://{}", dir.join("afflux.db").display());
         // Owning the cleanup before connecting removes the directory even if connecting fails.
         let cleanup = Cleanup::Directory(dir);
-        let store = crate::connect(&url).await.unwrap_or_else(|e| panic!("opening {url}: {e}"));
+        let store = crate::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("opening {url}: {e}"));
         TestDb { url, store, cleanup }
     }
 
@@ -61,8 +63,13 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("creating database {name} through {TEST_DATABASE_URL_VAR}: {e}"));
         let url = with_database(admin_url, &name);
-        let cleanup = Cleanup::Postgres { admin_url: admin_url.to_owned(), name };
-        let store = crate::connect(&url).await.unwrap_or_else(|e| panic!("opening {url}: {e}"));
+        let cleanup = Cleanup::Postgres {
+            admin_url: admin_url.to_owned(),
+            name,
+        };
+        let store = crate::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("opening {url}: {e}"));
         TestDb { url, store, cleanup }
     }
 
@@ -86,7 +93,10 @@ impl Drop for TestDb {
         match &self.cleanup {
             Cleanup::Directory(dir) => {
                 if let Err(e) = std::fs::remove_dir_all(dir) {
-                    eprintln!("warning: could not remove test database directory {}: {e}", dir.display());
+                    eprintln!(
+                        "warning: could not remove test database directory {}: {e}",
+                        dir.display()
+                    );
                 }
             }
             Cleanup::Postgres { admin_url, name } => {
@@ -98,7 +108,9 @@ impl Drop for TestDb {
                         .enable_all()
                         .build()
                         .map_err(|e| e.to_string())?;
-                    runtime.block_on(drop_database(&admin_url, &db_name)).map_err(|e| e.to_string())
+                    runtime
+                        .block_on(drop_database(&admin_url, &db_name))
+                        .map_err(|e| e.to_string())
                 })
                 .join();
                 match dropped {
@@ -138,7 +150,9 @@ fn is_template_busy(e: &sqlx::Error) -> bool {
 async fn drop_database(admin_url: &str, name: &str) -> StoreResult<()> {
     let mut conn = PgConnection::connect(admin_url).await?;
     // FORCE (PostgreSQL 13+) ends the store's pooled connections, possibly still open.
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
     conn.close().await?;
     Ok(())
 }
@@ -167,8 +181,14 @@ mod tests {
             with_database("postgres://postgres@127.0.0.1:5432/postgres", "afflux_test_1"),
             "postgres://postgres@127.0.0.1:5432/afflux_test_1"
         );
-        assert_eq!(with_database("postgres://u:p@db/admin?sslmode=disable", "t"), "postgres://u:p@db/t?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://u:p@db/admin?sslmode=disable", "t"),
+            "postgres://u:p@db/t?sslmode=disable"
+        );
         assert_eq!(with_database("postgresql://localhost", "t"), "postgresql://localhost/t");
-        assert_eq!(with_database("postgres://localhost?sslmode=prefer", "t"), "postgres://localhost/t?sslmode=prefer");
+        assert_eq!(
+            with_database("postgres://localhost?sslmode=prefer", "t"),
+            "postgres://localhost/t?sslmode=prefer"
+        );
     }
 }

@@ -8,15 +8,14 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use afflux_domain::{
-    Affiliate, AffiliateStatus, ApiKeyId, ApiScope, AttributionModel, Campaign, CampaignId,
-    CommissionModel, CommissionType, CommissionValue, Currency, Email, InviteId, JobId,
-    Membership, MembershipId, OrgId, Organization, PlanTier, Role, Slug, SubscriptionStatus,
-    UserId,
+    Affiliate, AffiliateStatus, ApiKeyId, ApiScope, AttributionModel, Campaign, CampaignId, CommissionModel,
+    CommissionType, CommissionValue, Currency, Email, InviteId, JobId, Membership, MembershipId, OrgId, Organization,
+    PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
 use afflux_store::test_db::TestDb;
 use afflux_store::{
-    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Invite, Job, JobCounts, JobState,
-    MemberView, NewJob, Page, Session, StoreError, StoreResult, TeamMember, Tx, User,
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Invite, Job, JobCounts, JobState, MemberView, NewJob,
+    Page, Session, StoreError, StoreResult, TeamMember, Tx, User,
 };
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -31,7 +30,9 @@ use uuid::Uuid;
 fn tick() -> OffsetDateTime {
     static LAST: AtomicI64 = AtomicI64::new(0);
     let now = i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000).unwrap();
-    let previous = LAST.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1))).unwrap();
+    let previous = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1)))
+        .unwrap();
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.max(previous + 1)) * 1_000).unwrap()
 }
 
@@ -67,7 +68,13 @@ async fn add_org(tx: &mut dyn Tx, name: &str) -> StoreResult<Organization> {
 }
 
 fn user(address: &str) -> User {
-    User { id: UserId::new(), email: email(address), name: None, password_hash: None, created_at: tick() }
+    User {
+        id: UserId::new(),
+        email: email(address),
+        name: None,
+        password_hash: None,
+        created_at: tick(),
+    }
 }
 
 async fn add_user(tx: &mut dyn Tx, address: &str) -> StoreResult<User> {
@@ -77,7 +84,12 @@ async fn add_user(tx: &mut dyn Tx, address: &str) -> StoreResult<User> {
 }
 
 async fn add_member(tx: &mut dyn Tx, org: OrgId, user: UserId, role: Role) -> StoreResult<TeamMember> {
-    let m = TeamMember { org_id: org, user_id: user, role, created_at: tick() };
+    let m = TeamMember {
+        org_id: org,
+        user_id: user,
+        role,
+        created_at: tick(),
+    };
     tx.insert_member(&m).await?;
     Ok(m)
 }
@@ -90,7 +102,10 @@ fn campaign(org: OrgId, slug_text: &str) -> Campaign {
         name: format!("Campaign {slug_text}"),
         slug: slug(slug_text),
         destination_url: "https://example.com/pricing".to_owned(),
-        commission: CommissionValue { kind: CommissionType::Percentage, value: 2000 },
+        commission: CommissionValue {
+            kind: CommissionType::Percentage,
+            value: 2000,
+        },
         currency: Currency::USD,
         commission_model: CommissionModel::Cps,
         cookie_window_days: 60,
@@ -122,7 +137,13 @@ fn affiliate(org: OrgId, address: &str, name: Option<&str>, slug_text: &str) -> 
     }
 }
 
-async fn add_affiliate(tx: &mut dyn Tx, org: OrgId, address: &str, name: Option<&str>, slug_text: &str) -> StoreResult<Affiliate> {
+async fn add_affiliate(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    address: &str,
+    name: Option<&str>,
+    slug_text: &str,
+) -> StoreResult<Affiliate> {
     let a = affiliate(org, address, name, slug_text);
     tx.insert_affiliate(&a).await?;
     Ok(a)
@@ -144,7 +165,12 @@ fn membership(a: &Affiliate, c: &Campaign, status: AffiliateStatus) -> Membershi
     }
 }
 
-async fn add_membership(tx: &mut dyn Tx, a: &Affiliate, c: &Campaign, status: AffiliateStatus) -> StoreResult<Membership> {
+async fn add_membership(
+    tx: &mut dyn Tx,
+    a: &Affiliate,
+    c: &Campaign,
+    status: AffiliateStatus,
+) -> StoreResult<Membership> {
     let m = membership(a, c, status);
     tx.insert_membership(&m).await?;
     Ok(m)
@@ -244,7 +270,11 @@ async fn test_databases_are_fresh_separate_and_removed_on_drop() -> StoreResult<
     assert_eq!(tx.count_orgs().await?, 0, "a test database starts empty");
     add_org(tx.as_mut(), "Acme").await?;
     tx.commit().await?;
-    assert_eq!(second.store().read().await?.count_orgs().await?, 0, "test databases are separate");
+    assert_eq!(
+        second.store().read().await?.count_orgs().await?,
+        0,
+        "test databases are separate"
+    );
 
     // Connecting again to a migrated database (migrations already applied) sees the same data.
     let again = afflux_store::connect(first.url()).await?;
@@ -278,13 +308,21 @@ async fn test_databases_are_fresh_separate_and_removed_on_drop() -> StoreResult<
 async fn transactions_commit_or_roll_back() -> StoreResult<()> {
     let db = TestDb::new().await;
     let store = db.store();
-    let expected = if db.url().starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+    let expected = if db.url().starts_with("sqlite:") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    };
     assert_eq!(store.backend(), expected);
 
     let mut tx = store.write().await?;
     let dropped = add_org(tx.as_mut(), "Rolled back").await?;
     tx.init_setting("rolled_back", "yes").await?;
-    assert_eq!(tx.get_org(dropped.id).await?, Some(dropped.clone()), "a transaction sees its own writes");
+    assert_eq!(
+        tx.get_org(dropped.id).await?,
+        Some(dropped.clone()),
+        "a transaction sees its own writes"
+    );
     drop(tx);
 
     let mut tx = store.write().await?;
@@ -311,12 +349,20 @@ async fn settings_are_initialized_once() -> StoreResult<()> {
     let mut tx = store.write().await?;
     assert_eq!(tx.get_setting("session_secret").await?, None);
     assert_eq!(tx.init_setting("session_secret", "first").await?, "first");
-    assert_eq!(tx.init_setting("session_secret", "second").await?, "first", "init keeps the first value");
+    assert_eq!(
+        tx.init_setting("session_secret", "second").await?,
+        "first",
+        "init keeps the first value"
+    );
     assert_eq!(tx.init_setting("setup_token", "token").await?, "token");
     tx.commit().await?;
 
     let mut tx = store.write().await?;
-    assert_eq!(tx.init_setting("session_secret", "third").await?, "first", "also across transactions");
+    assert_eq!(
+        tx.init_setting("session_secret", "third").await?,
+        "first",
+        "also across transactions"
+    );
     assert_eq!(tx.get_setting("session_secret").await?.as_deref(), Some("first"));
     assert!(tx.delete_setting("setup_token").await?);
     assert!(!tx.delete_setting("setup_token").await?);
@@ -326,7 +372,11 @@ async fn settings_are_initialized_once() -> StoreResult<()> {
     let mut tx = store.write().await?;
     assert_eq!(tx.get_setting("setup_token").await?, None);
     assert_eq!(tx.get_setting("session_secret").await?.as_deref(), Some("first"));
-    assert_eq!(tx.init_setting("setup_token", "new").await?, "new", "a deleted setting can be set again");
+    assert_eq!(
+        tx.init_setting("setup_token", "new").await?,
+        "new",
+        "a deleted setting can be set again"
+    );
     Ok(())
 }
 
@@ -350,21 +400,38 @@ async fn organizations() -> StoreResult<()> {
     let mut tx = store.write().await?;
     let got = tx.get_org(acme.id).await?.expect("acme");
     assert_eq!(got, acme);
-    assert_eq!(got.reply_to.as_ref().map(Email::as_str), Some("Partners@Acme.test"), "emails keep their case");
+    assert_eq!(
+        got.reply_to.as_ref().map(Email::as_str),
+        Some("Partners@Acme.test"),
+        "emails keep their case"
+    );
     assert_eq!(tx.get_org(globex.id).await?, Some(globex.clone()));
     assert_eq!(tx.get_org(OrgId::new()).await?, None);
     assert_eq!(tx.count_orgs().await?, 2);
 
-    assert!(tx.set_org_plan(globex.id, PlanTier::Enterprise, SubscriptionStatus::PastDue).await?);
-    assert!(!tx.set_org_plan(OrgId::new(), PlanTier::Pro, SubscriptionStatus::Active).await?);
+    assert!(
+        tx.set_org_plan(globex.id, PlanTier::Enterprise, SubscriptionStatus::PastDue)
+            .await?
+    );
+    assert!(
+        !tx.set_org_plan(OrgId::new(), PlanTier::Pro, SubscriptionStatus::Active)
+            .await?
+    );
     tx.lock_org(globex.id).await?;
     tx.commit().await?;
 
     let mut tx = store.read().await?;
     let got = tx.get_org(globex.id).await?.expect("globex");
-    assert_eq!((got.plan, got.subscription_status), (PlanTier::Enterprise, SubscriptionStatus::PastDue));
+    assert_eq!(
+        (got.plan, got.subscription_status),
+        (PlanTier::Enterprise, SubscriptionStatus::PastDue)
+    );
     assert_eq!(got.name, "Globex");
-    assert_eq!(tx.get_org(acme.id).await?, Some(acme), "other organizations are untouched");
+    assert_eq!(
+        tx.get_org(acme.id).await?,
+        Some(acme),
+        "other organizations are untouched"
+    );
     Ok(())
 }
 
@@ -386,7 +453,10 @@ async fn user_organizations_are_listed_with_their_role() -> StoreResult<()> {
     tx.commit().await?;
 
     let mut tx = store.read().await?;
-    assert_eq!(tx.list_user_orgs(jane.id).await?, vec![(first, Role::Owner), (second, Role::Viewer)]);
+    assert_eq!(
+        tx.list_user_orgs(jane.id).await?,
+        vec![(first, Role::Owner), (second, Role::Viewer)]
+    );
     assert_eq!(tx.list_user_orgs(stranger.id).await?, vec![(third, Role::Owner)]);
     assert_eq!(tx.list_user_orgs(UserId::new()).await?, vec![]);
     Ok(())
@@ -419,12 +489,18 @@ async fn lock_org_serializes_writers_until_commit() -> StoreResult<()> {
         }
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(!second.is_finished(), "a second writer locked the organization while the first held it");
+    assert!(
+        !second.is_finished(),
+        "a second writer locked the organization while the first held it"
+    );
 
     add_member(first.as_mut(), acme.id, newcomer.id, Role::Viewer).await?;
     first.commit().await?;
     let seats = second.await.expect("second writer")?;
-    assert_eq!(seats, 2, "after the lock, the second writer sees what the first committed");
+    assert_eq!(
+        seats, 2,
+        "after the lock, the second writer sees what the first committed"
+    );
     Ok(())
 }
 
@@ -454,13 +530,19 @@ async fn users() -> StoreResult<()> {
     assert_eq!(tx.get_user_by_email("bob@example.com").await?, Some(bob.clone()));
     assert_eq!(tx.get_user_by_email("nobody@example.com").await?, None);
 
-    assert!(tx.set_user_password(jane.id, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").await?);
+    assert!(
+        tx.set_user_password(jane.id, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+            .await?
+    );
     assert!(!tx.set_user_password(UserId::new(), "$argon2id$x").await?);
     tx.commit().await?;
 
     let mut tx = store.read().await?;
     let got = tx.get_user(jane.id).await?.expect("jane");
-    assert_eq!(got.password_hash.as_deref(), Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"));
+    assert_eq!(
+        got.password_hash.as_deref(),
+        Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+    );
     assert_eq!(tx.get_user(bob.id).await?.expect("bob").password_hash, None);
     drop(tx);
 
@@ -489,7 +571,11 @@ async fn team_members() -> StoreResult<()> {
     tx.commit().await?;
 
     let mut tx = store.write().await?;
-    let view = |m: &TeamMember, u: &User| MemberView { member: m.clone(), email: u.email.clone(), name: u.name.clone() };
+    let view = |m: &TeamMember, u: &User| MemberView {
+        member: m.clone(),
+        email: u.email.clone(),
+        name: u.name.clone(),
+    };
     assert_eq!(
         tx.list_members(acme.id).await?,
         vec![view(&m_owner, &owner), view(&m_admin, &admin), view(&m_viewer, &viewer)]
@@ -508,10 +594,16 @@ async fn team_members() -> StoreResult<()> {
     tx.commit().await?;
 
     let mut tx = store.read().await?;
-    let promoted = TeamMember { role: Role::Manager, ..m_viewer.clone() };
+    let promoted = TeamMember {
+        role: Role::Manager,
+        ..m_viewer.clone()
+    };
     assert_eq!(tx.get_member(acme.id, viewer.id).await?, Some(promoted.clone()));
     assert_eq!(tx.get_member(acme.id, admin.id).await?, None);
-    assert_eq!(tx.list_members(acme.id).await?, vec![view(&m_owner, &owner), view(&promoted, &viewer)]);
+    assert_eq!(
+        tx.list_members(acme.id).await?,
+        vec![view(&m_owner, &owner), view(&promoted, &viewer)]
+    );
     assert_eq!(tx.count_members(acme.id, None).await?, 2);
     assert_eq!(tx.count_members(acme.id, Some(Role::Viewer)).await?, 0);
     assert_eq!(tx.count_members(acme.id, Some(Role::Manager)).await?, 1);
@@ -520,7 +612,13 @@ async fn team_members() -> StoreResult<()> {
 
     // A user holds one seat per organization.
     let mut tx = store.write().await?;
-    assert_conflict(tx.insert_member(&TeamMember { role: Role::Admin, ..m_owner }).await);
+    assert_conflict(
+        tx.insert_member(&TeamMember {
+            role: Role::Admin,
+            ..m_owner
+        })
+        .await,
+    );
     Ok(())
 }
 
@@ -578,8 +676,15 @@ async fn invites() -> StoreResult<()> {
     let acme = add_org(tx.as_mut(), "Acme").await?;
     let globex = add_org(tx.as_mut(), "Globex").await?;
     let owner = add_user(tx.as_mut(), "owner@acme.test").await?;
-    let open = Invite { invited_by: Some(owner.id), role: Role::Admin, ..invite(acme.id, "New.Hire@Acme.test", week) };
-    let accepted = Invite { accepted_at: Some(now - Duration::hours(1)), ..invite(acme.id, "joined@acme.test", week) };
+    let open = Invite {
+        invited_by: Some(owner.id),
+        role: Role::Admin,
+        ..invite(acme.id, "New.Hire@Acme.test", week)
+    };
+    let accepted = Invite {
+        accepted_at: Some(now - Duration::hours(1)),
+        ..invite(acme.id, "joined@acme.test", week)
+    };
     let expired = invite(acme.id, "late@acme.test", now - Duration::seconds(1));
     let open_later = invite(acme.id, "second@acme.test", week);
     let elsewhere = invite(globex.id, "someone@globex.test", week);
@@ -589,7 +694,10 @@ async fn invites() -> StoreResult<()> {
     tx.commit().await?;
 
     let mut tx = store.write().await?;
-    assert_eq!(tx.list_open_invites(acme.id, now).await?, vec![open.clone(), open_later.clone()]);
+    assert_eq!(
+        tx.list_open_invites(acme.id, now).await?,
+        vec![open.clone(), open_later.clone()]
+    );
     assert_eq!(tx.list_open_invites(globex.id, now).await?, vec![elsewhere.clone()]);
     let got = tx.get_invite(acme.id, open.id).await?.expect("open invite");
     assert_eq!(got, open);
@@ -597,12 +705,18 @@ async fn invites() -> StoreResult<()> {
     assert_eq!(tx.get_invite(acme.id, accepted.id).await?, Some(accepted.clone()));
     assert_eq!(tx.get_invite(acme.id, InviteId::new()).await?, None);
     assert_eq!(tx.get_invite_by_token(&open.token_hash).await?, Some(open.clone()));
-    assert_eq!(tx.get_invite_by_token(&elsewhere.token_hash).await?, Some(elsewhere.clone()));
+    assert_eq!(
+        tx.get_invite_by_token(&elsewhere.token_hash).await?,
+        Some(elsewhere.clone())
+    );
     assert_eq!(tx.get_invite_by_token(&[7u8; 16]).await?, None);
 
     let accepted_at = now + Duration::minutes(1);
     assert!(tx.accept_invite(open.id, accepted_at).await?);
-    assert!(!tx.accept_invite(open.id, accepted_at + Duration::minutes(1)).await?, "accepting twice");
+    assert!(
+        !tx.accept_invite(open.id, accepted_at + Duration::minutes(1)).await?,
+        "accepting twice"
+    );
     assert!(!tx.accept_invite(accepted.id, accepted_at).await?);
     assert!(!tx.accept_invite(InviteId::new(), accepted_at).await?);
     assert!(tx.delete_invite(acme.id, expired.id).await?);
@@ -615,11 +729,21 @@ async fn invites() -> StoreResult<()> {
     assert_eq!(tx.list_open_invites(acme.id, now).await?, vec![open_later.clone()]);
     assert_eq!(tx.get_invite(acme.id, expired.id).await?, None);
     // An invitation expires at its expiry time.
-    assert_eq!(tx.list_open_invites(acme.id, week + Duration::seconds(1)).await?, vec![]);
+    assert_eq!(
+        tx.list_open_invites(acme.id, week + Duration::seconds(1)).await?,
+        vec![]
+    );
     drop(tx);
 
     let mut tx = store.write().await?;
-    assert_conflict_on(tx.insert_invite(&Invite { token_hash: open_later.token_hash.clone(), ..invite(acme.id, "x@acme.test", week) }).await, "token_hash");
+    assert_conflict_on(
+        tx.insert_invite(&Invite {
+            token_hash: open_later.token_hash.clone(),
+            ..invite(acme.id, "x@acme.test", week)
+        })
+        .await,
+        "token_hash",
+    );
     Ok(())
 }
 
@@ -632,8 +756,16 @@ async fn api_keys() -> StoreResult<()> {
     let mut tx = store.write().await?;
     let acme = add_org(tx.as_mut(), "Acme").await?;
     let owner = add_user(tx.as_mut(), "owner@acme.test").await?;
-    let reader = ApiKey { created_by: Some(owner.id), ..api_key(acme.id, "Reporting") };
-    let writer = ApiKey { scope: ApiScope::ReadWrite, role: Role::Admin, prefix: "afx_abcd".to_owned(), ..api_key(acme.id, "Zapier") };
+    let reader = ApiKey {
+        created_by: Some(owner.id),
+        ..api_key(acme.id, "Reporting")
+    };
+    let writer = ApiKey {
+        scope: ApiScope::ReadWrite,
+        role: Role::Admin,
+        prefix: "afx_abcd".to_owned(),
+        ..api_key(acme.id, "Zapier")
+    };
     tx.insert_api_key(&reader).await?;
     tx.insert_api_key(&writer).await?;
     tx.commit().await?;
@@ -646,19 +778,36 @@ async fn api_keys() -> StoreResult<()> {
     assert_eq!(tx.list_api_keys(acme.id).await?, vec![reader.clone(), writer.clone()]);
 
     assert!(tx.revoke_api_key(acme.id, reader.id, now).await?);
-    assert!(!tx.revoke_api_key(acme.id, reader.id, now + Duration::hours(1)).await?, "revoking twice");
+    assert!(
+        !tx.revoke_api_key(acme.id, reader.id, now + Duration::hours(1)).await?,
+        "revoking twice"
+    );
     assert!(!tx.revoke_api_key(acme.id, ApiKeyId::new(), now).await?);
     tx.commit().await?;
 
     let mut tx = store.read().await?;
-    let revoked = ApiKey { revoked_at: Some(now), ..reader.clone() };
+    let revoked = ApiKey {
+        revoked_at: Some(now),
+        ..reader.clone()
+    };
     assert_eq!(tx.get_api_key(acme.id, reader.id).await?, Some(revoked.clone()));
-    assert_eq!(tx.get_api_key_by_hash(&reader.token_hash).await?, Some(revoked.clone()), "revoked keys are still found, marked revoked");
+    assert_eq!(
+        tx.get_api_key_by_hash(&reader.token_hash).await?,
+        Some(revoked.clone()),
+        "revoked keys are still found, marked revoked"
+    );
     assert_eq!(tx.list_api_keys(acme.id).await?, vec![revoked, writer.clone()]);
     drop(tx);
 
     let mut tx = store.write().await?;
-    assert_conflict_on(tx.insert_api_key(&ApiKey { token_hash: writer.token_hash.clone(), ..api_key(acme.id, "Copy") }).await, "token_hash");
+    assert_conflict_on(
+        tx.insert_api_key(&ApiKey {
+            token_hash: writer.token_hash.clone(),
+            ..api_key(acme.id, "Copy")
+        })
+        .await,
+        "token_hash",
+    );
     Ok(())
 }
 
@@ -675,7 +824,10 @@ async fn campaigns() -> StoreResult<()> {
     let acme = add_org(tx.as_mut(), "Acme").await?;
     let globex = add_org(tx.as_mut(), "Globex").await?;
     let summer = Campaign {
-        commission: CommissionValue { kind: CommissionType::Fixed, value: 1250 },
+        commission: CommissionValue {
+            kind: CommissionType::Fixed,
+            value: 1250,
+        },
         currency: Currency::JPY,
         commission_model: CommissionModel::Cpl,
         cookie_window_days: 90,
@@ -687,7 +839,10 @@ async fn campaigns() -> StoreResult<()> {
     };
     tx.insert_campaign(&summer).await?;
     let winter = add_campaign(tx.as_mut(), acme.id, "winter").await?;
-    let old = Campaign { archived: true, ..campaign(acme.id, "old-one") };
+    let old = Campaign {
+        archived: true,
+        ..campaign(acme.id, "old-one")
+    };
     tx.insert_campaign(&old).await?;
     let spring = add_campaign(tx.as_mut(), acme.id, "spring").await?;
     // The same slug in another organization is fine.
@@ -699,8 +854,14 @@ async fn campaigns() -> StoreResult<()> {
     assert_eq!(got, summer);
     assert_eq!(got.slug.as_str(), "Summer-Sale", "the slug keeps its case");
     assert_eq!(tx.get_campaign(acme.id, CampaignId::new()).await?, None);
-    assert_eq!(tx.get_campaign_by_slug(acme.id, "summer-sale").await?, Some(summer.clone()));
-    assert_eq!(tx.get_campaign_by_slug(globex.id, "summer-sale").await?, Some(theirs.clone()));
+    assert_eq!(
+        tx.get_campaign_by_slug(acme.id, "summer-sale").await?,
+        Some(summer.clone())
+    );
+    assert_eq!(
+        tx.get_campaign_by_slug(globex.id, "summer-sale").await?,
+        Some(theirs.clone())
+    );
     assert_eq!(tx.get_campaign_by_slug(acme.id, "autumn").await?, None);
 
     let active = vec![summer.clone(), winter.clone(), spring.clone()];
@@ -711,7 +872,10 @@ async fn campaigns() -> StoreResult<()> {
     assert_eq!(tx.list_campaigns(acme.id, false, page(2, 2)).await?, active[2..]);
     assert_eq!(tx.list_campaigns(acme.id, true, page(2, 1)).await?, all[1..3]);
     assert_eq!(tx.list_campaigns(acme.id, true, page(10, 4)).await?, vec![]);
-    assert_eq!(tx.list_campaigns(globex.id, true, Page::ALL).await?, vec![theirs.clone()]);
+    assert_eq!(
+        tx.list_campaigns(globex.id, true, Page::ALL).await?,
+        vec![theirs.clone()]
+    );
     assert_eq!(tx.count_active_campaigns(acme.id).await?, 3);
     assert_eq!(tx.count_active_campaigns(globex.id).await?, 1);
     drop(tx);
@@ -721,7 +885,10 @@ async fn campaigns() -> StoreResult<()> {
         name: "Winter 2025".to_owned(),
         slug: slug("renamed"),
         destination_url: "https://acme.test/winter".to_owned(),
-        commission: CommissionValue { kind: CommissionType::Fixed, value: 500 },
+        commission: CommissionValue {
+            kind: CommissionType::Fixed,
+            value: 500,
+        },
         currency: Currency::EUR,
         commission_model: CommissionModel::Cpc,
         cookie_window_days: 7,
@@ -735,20 +902,41 @@ async fn campaigns() -> StoreResult<()> {
     };
     let mut tx = store.write().await?;
     assert!(tx.update_campaign(&updated).await?);
-    assert!(!tx.update_campaign(&Campaign { id: CampaignId::new(), ..updated.clone() }).await?);
+    assert!(
+        !tx.update_campaign(&Campaign {
+            id: CampaignId::new(),
+            ..updated.clone()
+        })
+        .await?
+    );
     tx.commit().await?;
 
     let mut tx = store.read().await?;
-    let expected = Campaign { slug: winter.slug.clone(), ..updated.clone() };
+    let expected = Campaign {
+        slug: winter.slug.clone(),
+        ..updated.clone()
+    };
     assert_eq!(tx.get_campaign(acme.id, winter.id).await?, Some(expected.clone()));
-    assert_eq!(tx.get_campaign_by_slug(acme.id, "winter").await?, Some(expected.clone()));
+    assert_eq!(
+        tx.get_campaign_by_slug(acme.id, "winter").await?,
+        Some(expected.clone())
+    );
     assert_eq!(tx.get_campaign_by_slug(acme.id, "renamed").await?, None);
     assert_eq!(tx.count_active_campaigns(acme.id).await?, 2);
-    assert_eq!(tx.list_campaigns(acme.id, false, Page::ALL).await?, vec![summer.clone(), spring.clone()]);
+    assert_eq!(
+        tx.list_campaigns(acme.id, false, Page::ALL).await?,
+        vec![summer.clone(), spring.clone()]
+    );
     // Un-archiving works too.
     drop(tx);
     let mut tx = store.write().await?;
-    assert!(tx.update_campaign(&Campaign { archived: false, ..expected.clone() }).await?);
+    assert!(
+        tx.update_campaign(&Campaign {
+            archived: false,
+            ..expected.clone()
+        })
+        .await?
+    );
     assert_eq!(tx.count_active_campaigns(acme.id).await?, 3);
     tx.commit().await?;
 
@@ -784,38 +972,69 @@ async fn affiliates() -> StoreResult<()> {
     let got = tx.get_affiliate(acme.id, jane.id).await?.expect("jane");
     assert_eq!(got, jane);
     assert_eq!(got.email.as_str(), "Jane.Doe@Example.com");
-    assert_eq!(got.paypal_email.as_ref().map(Email::as_str), Some("Jane.Pay@PayPal.test"));
+    assert_eq!(
+        got.paypal_email.as_ref().map(Email::as_str),
+        Some("Jane.Pay@PayPal.test")
+    );
     assert_eq!(got.slug.as_str(), "Jane-Recommends");
     assert_eq!(tx.get_affiliate(acme.id, bob.id).await?, Some(bob.clone()));
-    assert_eq!(tx.get_affiliate(acme.id, afflux_domain::AffiliateId::new()).await?, None);
-    assert_eq!(tx.get_affiliate_by_email(acme.id, "jane.doe@example.com").await?, Some(jane.clone()));
-    assert_eq!(tx.get_affiliate_by_email(globex.id, "jane.doe@example.com").await?, Some(jane_at_globex.clone()));
+    assert_eq!(
+        tx.get_affiliate(acme.id, afflux_domain::AffiliateId::new()).await?,
+        None
+    );
+    assert_eq!(
+        tx.get_affiliate_by_email(acme.id, "jane.doe@example.com").await?,
+        Some(jane.clone())
+    );
+    assert_eq!(
+        tx.get_affiliate_by_email(globex.id, "jane.doe@example.com").await?,
+        Some(jane_at_globex.clone())
+    );
     assert_eq!(tx.get_affiliate_by_email(acme.id, "nobody@example.com").await?, None);
     // Slugs are looked up across the instance, by their lower-cased key.
     assert_eq!(tx.get_affiliate_by_slug("jane-recommends").await?, Some(jane.clone()));
-    assert_eq!(tx.get_affiliate_by_slug("jane-at-globex").await?, Some(jane_at_globex.clone()));
+    assert_eq!(
+        tx.get_affiliate_by_slug("jane-at-globex").await?,
+        Some(jane_at_globex.clone())
+    );
     assert_eq!(tx.get_affiliate_by_slug("nobody").await?, None);
 
     assert!(tx.set_affiliate_slug(acme.id, jane.id, &slug("Jane-2")).await?);
-    assert!(!tx.set_affiliate_slug(acme.id, afflux_domain::AffiliateId::new(), &slug("ghost")).await?);
+    assert!(
+        !tx.set_affiliate_slug(acme.id, afflux_domain::AffiliateId::new(), &slug("ghost"))
+            .await?
+    );
     tx.commit().await?;
 
     let mut tx = store.read().await?;
     assert_eq!(tx.get_affiliate_by_slug("jane-recommends").await?, None);
-    let renamed = Affiliate { slug: slug("Jane-2"), ..jane.clone() };
+    let renamed = Affiliate {
+        slug: slug("Jane-2"),
+        ..jane.clone()
+    };
     assert_eq!(tx.get_affiliate_by_slug("jane-2").await?, Some(renamed.clone()));
-    assert_eq!(tx.get_affiliate(acme.id, jane.id).await?.expect("jane").slug.as_str(), "Jane-2");
+    assert_eq!(
+        tx.get_affiliate(acme.id, jane.id).await?.expect("jane").slug.as_str(),
+        "Jane-2"
+    );
     drop(tx);
 
     // An address is unique within an organization, whatever its case...
     let mut tx = store.write().await?;
-    let result = tx.insert_affiliate(&affiliate(acme.id, "JANE.DOE@example.com", None, "fresh-slug")).await;
+    let result = tx
+        .insert_affiliate(&affiliate(acme.id, "JANE.DOE@example.com", None, "fresh-slug"))
+        .await;
     assert_conflict_on(result, "email_key");
     drop(tx);
     // ...and a slug across the instance, whatever its case.
     let mut tx = store.write().await?;
-    let result = tx.insert_affiliate(&affiliate(globex.id, "new@globex.test", None, "BOBS-tools")).await;
-    assert!(matches!(&result, Err(e) if e.is_conflict_on("slug_key") && !e.is_conflict_on("email_key")), "{result:?}");
+    let result = tx
+        .insert_affiliate(&affiliate(globex.id, "new@globex.test", None, "BOBS-tools"))
+        .await;
+    assert!(
+        matches!(&result, Err(e) if e.is_conflict_on("slug_key") && !e.is_conflict_on("email_key")),
+        "{result:?}"
+    );
     drop(tx);
     let mut tx = store.write().await?;
     assert!(
@@ -827,7 +1046,15 @@ async fn affiliates() -> StoreResult<()> {
     let mut tx = store.write().await?;
     assert!(tx.set_affiliate_slug(acme.id, bob.id, &slug("Jane-Recommends")).await?);
     tx.commit().await?;
-    assert_eq!(store.read().await?.get_affiliate_by_slug("jane-recommends").await?.map(|a| a.id), Some(bob.id));
+    assert_eq!(
+        store
+            .read()
+            .await?
+            .get_affiliate_by_slug("jane-recommends")
+            .await?
+            .map(|a| a.id),
+        Some(bob.id)
+    );
     Ok(())
 }
 
@@ -843,51 +1070,99 @@ async fn memberships() -> StoreResult<()> {
     let jane = add_affiliate(tx.as_mut(), acme.id, "jane@example.com", Some("Jane"), "jane").await?;
     let bob = add_affiliate(tx.as_mut(), acme.id, "bob@example.com", None, "bobby").await?;
     let jane_summer = Membership {
-        commission_override: Some(CommissionValue { kind: CommissionType::Percentage, value: 2500 }),
+        commission_override: Some(CommissionValue {
+            kind: CommissionType::Percentage,
+            value: 2500,
+        }),
         ..membership(&jane, &summer, AffiliateStatus::Approved)
     };
     tx.insert_membership(&jane_summer).await?;
-    let jane_winter = Membership { recruited_by: Some(bob.id), ..membership(&jane, &winter, AffiliateStatus::Pending) };
+    let jane_winter = Membership {
+        recruited_by: Some(bob.id),
+        ..membership(&jane, &winter, AffiliateStatus::Pending)
+    };
     tx.insert_membership(&jane_winter).await?;
     let bob_summer = add_membership(tx.as_mut(), &bob, &summer, AffiliateStatus::Pending).await?;
     tx.commit().await?;
 
     let mut tx = store.write().await?;
-    assert_eq!(tx.get_membership(acme.id, jane.id, summer.id).await?, Some(jane_summer.clone()));
-    assert_eq!(tx.get_membership(acme.id, jane.id, winter.id).await?, Some(jane_winter.clone()));
+    assert_eq!(
+        tx.get_membership(acme.id, jane.id, summer.id).await?,
+        Some(jane_summer.clone())
+    );
+    assert_eq!(
+        tx.get_membership(acme.id, jane.id, winter.id).await?,
+        Some(jane_winter.clone())
+    );
     assert_eq!(tx.get_membership(acme.id, bob.id, winter.id).await?, None);
-    assert_eq!(tx.list_memberships(acme.id, jane.id).await?, vec![jane_summer.clone(), jane_winter.clone()]);
+    assert_eq!(
+        tx.list_memberships(acme.id, jane.id).await?,
+        vec![jane_summer.clone(), jane_winter.clone()]
+    );
     assert_eq!(tx.list_memberships(acme.id, bob.id).await?, vec![bob_summer.clone()]);
 
     // Status, reason, override and status time are rewritten.
     let rejected = Membership {
         status: AffiliateStatus::Rejected,
         status_reason: Some("Not a fit".to_owned()),
-        commission_override: Some(CommissionValue { kind: CommissionType::Fixed, value: 500 }),
+        commission_override: Some(CommissionValue {
+            kind: CommissionType::Fixed,
+            value: 500,
+        }),
         status_changed_at: tick(),
         ..jane_winter.clone()
     };
     assert!(tx.update_membership(&rejected).await?);
-    let plain = Membership { commission_override: None, status_changed_at: tick(), ..jane_summer.clone() };
+    let plain = Membership {
+        commission_override: None,
+        status_changed_at: tick(),
+        ..jane_summer.clone()
+    };
     assert!(tx.update_membership(&plain).await?);
-    assert!(!tx.update_membership(&Membership { id: MembershipId::new(), ..plain.clone() }).await?);
+    assert!(
+        !tx.update_membership(&Membership {
+            id: MembershipId::new(),
+            ..plain.clone()
+        })
+        .await?
+    );
     tx.commit().await?;
 
     let mut tx = store.read().await?;
-    assert_eq!(tx.get_membership(acme.id, jane.id, winter.id).await?, Some(rejected.clone()));
-    assert_eq!(tx.get_membership(acme.id, jane.id, summer.id).await?, Some(plain.clone()), "an override is cleared");
-    assert_eq!(tx.get_membership(acme.id, bob.id, summer.id).await?, Some(bob_summer.clone()), "others untouched");
+    assert_eq!(
+        tx.get_membership(acme.id, jane.id, winter.id).await?,
+        Some(rejected.clone())
+    );
+    assert_eq!(
+        tx.get_membership(acme.id, jane.id, summer.id).await?,
+        Some(plain.clone()),
+        "an override is cleared"
+    );
+    assert_eq!(
+        tx.get_membership(acme.id, bob.id, summer.id).await?,
+        Some(bob_summer.clone()),
+        "others untouched"
+    );
     drop(tx);
 
     let mut tx = store.write().await?;
-    let restored = Membership { commission_override: jane_summer.commission_override, ..plain.clone() };
+    let restored = Membership {
+        commission_override: jane_summer.commission_override,
+        ..plain.clone()
+    };
     assert!(tx.update_membership(&restored).await?);
     tx.commit().await?;
-    assert_eq!(store.read().await?.get_membership(acme.id, jane.id, summer.id).await?, Some(restored));
+    assert_eq!(
+        store.read().await?.get_membership(acme.id, jane.id, summer.id).await?,
+        Some(restored)
+    );
 
     // One membership per affiliate and campaign.
     let mut tx = store.write().await?;
-    assert_conflict(tx.insert_membership(&membership(&jane, &summer, AffiliateStatus::Pending)).await);
+    assert_conflict(
+        tx.insert_membership(&membership(&jane, &summer, AffiliateStatus::Pending))
+            .await,
+    );
     Ok(())
 }
 
@@ -902,10 +1177,31 @@ async fn affiliate_listing_filters_and_pages() -> StoreResult<()> {
     let summer = add_campaign(tx.as_mut(), acme.id, "summer").await?;
     let winter = add_campaign(tx.as_mut(), acme.id, "winter").await?;
     let theirs = add_campaign(tx.as_mut(), globex.id, "summer").await?;
-    let jane = add_affiliate(tx.as_mut(), acme.id, "Jane.Doe@Example.com", Some("Jane Doe"), "Jane-Recommends").await?;
-    let bob = add_affiliate(tx.as_mut(), acme.id, "bob@shop.test", Some("Robert BUILDER"), "bobs-tools").await?;
+    let jane = add_affiliate(
+        tx.as_mut(),
+        acme.id,
+        "Jane.Doe@Example.com",
+        Some("Jane Doe"),
+        "Jane-Recommends",
+    )
+    .await?;
+    let bob = add_affiliate(
+        tx.as_mut(),
+        acme.id,
+        "bob@shop.test",
+        Some("Robert BUILDER"),
+        "bobs-tools",
+    )
+    .await?;
     let anon = add_affiliate(tx.as_mut(), acme.id, "anon@mail.test", None, "anon-123").await?;
-    let other = add_affiliate(tx.as_mut(), globex.id, "builder@example.com", Some("Builder"), "other-one").await?;
+    let other = add_affiliate(
+        tx.as_mut(),
+        globex.id,
+        "builder@example.com",
+        Some("Builder"),
+        "other-one",
+    )
+    .await?;
     // Created in this order; listed newest first.
     let m1 = add_membership(tx.as_mut(), &jane, &summer, AffiliateStatus::Approved).await?;
     let m2 = add_membership(tx.as_mut(), &bob, &summer, AffiliateStatus::Pending).await?;
@@ -915,14 +1211,28 @@ async fn affiliate_listing_filters_and_pages() -> StoreResult<()> {
     tx.commit().await?;
 
     let mut tx = store.read().await?;
-    let all = tx.list_affiliates(acme.id, &AffiliateFilter::default(), Page::ALL).await?;
+    let all = tx
+        .list_affiliates(acme.id, &AffiliateFilter::default(), Page::ALL)
+        .await?;
     assert_eq!(
         all,
         vec![
-            AffiliateRow { affiliate: anon.clone(), membership: m4.clone() },
-            AffiliateRow { affiliate: jane.clone(), membership: m3.clone() },
-            AffiliateRow { affiliate: bob.clone(), membership: m2.clone() },
-            AffiliateRow { affiliate: jane.clone(), membership: m1.clone() },
+            AffiliateRow {
+                affiliate: anon.clone(),
+                membership: m4.clone()
+            },
+            AffiliateRow {
+                affiliate: jane.clone(),
+                membership: m3.clone()
+            },
+            AffiliateRow {
+                affiliate: bob.clone(),
+                membership: m2.clone()
+            },
+            AffiliateRow {
+                affiliate: jane.clone(),
+                membership: m1.clone()
+            },
         ]
     );
 
@@ -947,8 +1257,14 @@ async fn affiliate_listing_filters_and_pages() -> StoreResult<()> {
         (filter(None, None, Some("jane doe")), vec![m3.id, m1.id]),
         (filter(None, None, Some("nobody")), vec![]),
         (filter(Some(&summer), None, Some("jane")), vec![m1.id]),
-        (filter(Some(&summer), Some(AffiliateStatus::Pending), Some("bob")), vec![m2.id]),
-        (filter(Some(&summer), Some(AffiliateStatus::Approved), Some("bob")), vec![]),
+        (
+            filter(Some(&summer), Some(AffiliateStatus::Pending), Some("bob")),
+            vec![m2.id],
+        ),
+        (
+            filter(Some(&summer), Some(AffiliateStatus::Approved), Some("bob")),
+            vec![],
+        ),
     ];
     for (f, expected) in cases {
         let rows = tx.list_affiliates(acme.id, &f, Page::ALL).await?;
@@ -956,15 +1272,35 @@ async fn affiliate_listing_filters_and_pages() -> StoreResult<()> {
     }
 
     let f = AffiliateFilter::default();
-    assert_eq!(row_ids(&tx.list_affiliates(acme.id, &f, page(2, 0)).await?), vec![m4.id, m3.id]);
-    assert_eq!(row_ids(&tx.list_affiliates(acme.id, &f, page(2, 1)).await?), vec![m3.id, m2.id]);
-    assert_eq!(row_ids(&tx.list_affiliates(acme.id, &f, page(2, 3)).await?), vec![m1.id]);
+    assert_eq!(
+        row_ids(&tx.list_affiliates(acme.id, &f, page(2, 0)).await?),
+        vec![m4.id, m3.id]
+    );
+    assert_eq!(
+        row_ids(&tx.list_affiliates(acme.id, &f, page(2, 1)).await?),
+        vec![m3.id, m2.id]
+    );
+    assert_eq!(
+        row_ids(&tx.list_affiliates(acme.id, &f, page(2, 3)).await?),
+        vec![m1.id]
+    );
     assert_eq!(row_ids(&tx.list_affiliates(acme.id, &f, page(2, 4)).await?), vec![]);
     let pending = filter(None, Some(AffiliateStatus::Pending), None);
-    assert_eq!(row_ids(&tx.list_affiliates(acme.id, &pending, page(1, 1)).await?), vec![m2.id]);
+    assert_eq!(
+        row_ids(&tx.list_affiliates(acme.id, &pending, page(1, 1)).await?),
+        vec![m2.id]
+    );
 
-    let theirs_rows = tx.list_affiliates(globex.id, &AffiliateFilter::default(), Page::ALL).await?;
-    assert_eq!(theirs_rows, vec![AffiliateRow { affiliate: other.clone(), membership: m5.clone() }]);
+    let theirs_rows = tx
+        .list_affiliates(globex.id, &AffiliateFilter::default(), Page::ALL)
+        .await?;
+    assert_eq!(
+        theirs_rows,
+        vec![AffiliateRow {
+            affiliate: other.clone(),
+            membership: m5.clone()
+        }]
+    );
     Ok(())
 }
 
@@ -977,9 +1313,23 @@ async fn affiliate_search_is_literal() -> StoreResult<()> {
     let acme = add_org(tx.as_mut(), "Acme").await?;
     let summer = add_campaign(tx.as_mut(), acme.id, "summer").await?;
     let percent = add_affiliate(tx.as_mut(), acme.id, "pct%off@deals.test", None, "pct-off").await?;
-    let underscore = add_affiliate(tx.as_mut(), acme.id, "plain@deals.test", Some("snake_case fan"), "snake-fan").await?;
+    let underscore = add_affiliate(
+        tx.as_mut(),
+        acme.id,
+        "plain@deals.test",
+        Some("snake_case fan"),
+        "snake-fan",
+    )
+    .await?;
     let backslash = add_affiliate(tx.as_mut(), acme.id, "slash@deals.test", Some("back\\slash"), "slasher").await?;
-    let ordinary = add_affiliate(tx.as_mut(), acme.id, "jane@example.com", Some("Exact Match"), "exact-match").await?;
+    let ordinary = add_affiliate(
+        tx.as_mut(),
+        acme.id,
+        "jane@example.com",
+        Some("Exact Match"),
+        "exact-match",
+    )
+    .await?;
     let m_percent = add_membership(tx.as_mut(), &percent, &summer, AffiliateStatus::Approved).await?;
     let m_underscore = add_membership(tx.as_mut(), &underscore, &summer, AffiliateStatus::Approved).await?;
     let m_backslash = add_membership(tx.as_mut(), &backslash, &summer, AffiliateStatus::Approved).await?;
@@ -987,7 +1337,12 @@ async fn affiliate_search_is_literal() -> StoreResult<()> {
     tx.commit().await?;
 
     let mut tx = store.read().await?;
-    assert_eq!(tx.list_affiliates(acme.id, &AffiliateFilter::default(), Page::ALL).await?.len(), 4);
+    assert_eq!(
+        tx.list_affiliates(acme.id, &AffiliateFilter::default(), Page::ALL)
+            .await?
+            .len(),
+        4
+    );
     // Patterns that LIKE would read as wildcards match only where they literally appear.
     let cases: Vec<(&str, Vec<MembershipId>)> = vec![
         ("%", vec![m_percent.id]),
@@ -1001,8 +1356,15 @@ async fn affiliate_search_is_literal() -> StoreResult<()> {
         ("exact", vec![m_ordinary.id]),
     ];
     for (search, expected) in cases {
-        let f = AffiliateFilter { search: Some(search.to_owned()), ..AffiliateFilter::default() };
-        assert_eq!(row_ids(&tx.list_affiliates(acme.id, &f, Page::ALL).await?), expected, "search {search:?}");
+        let f = AffiliateFilter {
+            search: Some(search.to_owned()),
+            ..AffiliateFilter::default()
+        };
+        assert_eq!(
+            row_ids(&tx.list_affiliates(acme.id, &f, Page::ALL).await?),
+            expected,
+            "search {search:?}"
+        );
     }
     Ok(())
 }
@@ -1029,7 +1391,9 @@ async fn audit_log() -> StoreResult<()> {
     let updated = AuditEntry {
         actor: format!("api_key:{}", ApiKeyId::new()),
         before: Some(json!({ "name": "Summer", "tags": [], "nested": { "a": null, "b": [1, 2, { "c": "café ✓" }] } })),
-        after: Some(json!({ "name": "Summer 2", "tags": ["x"], "nested": { "a": true, "b": -9_007_199_254_740_991_i64 } })),
+        after: Some(
+            json!({ "name": "Summer 2", "tags": ["x"], "nested": { "a": true, "b": -9_007_199_254_740_991_i64 } }),
+        ),
         ..audit(acme.id, "campaign.update", now - Duration::seconds(1))
     };
     let archived = AuditEntry {
@@ -1087,33 +1451,74 @@ async fn job_lifecycle() -> StoreResult<()> {
         (got.kind.as_str(), got.org_id, &got.payload, got.dedupe_key.as_deref()),
         ("email.send", Some(acme.id), &mail.payload, Some("welcome:jane"))
     );
-    assert_eq!((got.state, got.run_at, got.attempts, got.max_attempts), (JobState::Queued, mail.run_at, 0, 3));
+    assert_eq!(
+        (got.state, got.run_at, got.attempts, got.max_attempts),
+        (JobState::Queued, mail.run_at, 0, 3)
+    );
     assert_eq!((got.locked_until, got.last_error), (None, None));
-    assert!((got.created_at - t0).abs() < Duration::minutes(1), "created_at {} is now", got.created_at);
+    assert!(
+        (got.created_at - t0).abs() < Duration::minutes(1),
+        "created_at {} is now",
+        got.created_at
+    );
     assert_eq!(tx.get_job(report.id).await?.expect("report").org_id, None);
     assert_eq!(tx.get_job(JobId::new()).await?, None);
-    assert_eq!(tx.job_counts().await?, JobCounts { queued: 3, running: 0, dead: 0 });
+    assert_eq!(
+        tx.job_counts().await?,
+        JobCounts {
+            queued: 3,
+            running: 0,
+            dead: 0
+        }
+    );
 
     // Only due jobs are claimed; each becomes Running under a lease, with one more attempt.
     let claimed = tx.claim_jobs(t0, t0 + lease, 10).await?;
     assert_eq!(job_ids(&claimed), HashSet::from([mail.id, report.id]));
     for j in &claimed {
-        assert_eq!((j.state, j.attempts, j.locked_until), (JobState::Running, 1, Some(t0 + lease)), "{j:?}");
+        assert_eq!(
+            (j.state, j.attempts, j.locked_until),
+            (JobState::Running, 1, Some(t0 + lease)),
+            "{j:?}"
+        );
     }
     let claimed_mail = claimed.iter().find(|j| j.id == mail.id).unwrap();
-    assert_eq!((&claimed_mail.payload, claimed_mail.org_id), (&mail.payload, Some(acme.id)));
-    assert_eq!(tx.get_job(mail.id).await?.as_ref(), Some(claimed_mail), "the claim is what is stored");
-    assert_eq!(tx.job_counts().await?, JobCounts { queued: 1, running: 2, dead: 0 });
+    assert_eq!(
+        (&claimed_mail.payload, claimed_mail.org_id),
+        (&mail.payload, Some(acme.id))
+    );
+    assert_eq!(
+        tx.get_job(mail.id).await?.as_ref(),
+        Some(claimed_mail),
+        "the claim is what is stored"
+    );
+    assert_eq!(
+        tx.job_counts().await?,
+        JobCounts {
+            queued: 1,
+            running: 2,
+            dead: 0
+        }
+    );
     tx.commit().await?;
 
     // Nothing is due while the leases hold.
     let mut tx = store.write().await?;
-    assert_eq!(tx.claim_jobs(t0 + Duration::seconds(10), t0 + Duration::seconds(40), 10).await?, vec![]);
+    assert_eq!(
+        tx.claim_jobs(t0 + Duration::seconds(10), t0 + Duration::seconds(40), 10)
+            .await?,
+        vec![]
+    );
     // An expired lease is claimed again.
     let t1 = t0 + lease + Duration::seconds(1);
     let reclaimed = tx.claim_jobs(t1, t1 + lease, 10).await?;
     assert_eq!(job_ids(&reclaimed), HashSet::from([mail.id, report.id]));
-    assert!(reclaimed.iter().all(|j| j.attempts == 2 && j.locked_until == Some(t1 + lease)), "{reclaimed:?}");
+    assert!(
+        reclaimed
+            .iter()
+            .all(|j| j.attempts == 2 && j.locked_until == Some(t1 + lease)),
+        "{reclaimed:?}"
+    );
     tx.commit().await?;
 
     // A retry requeues with the error, for later.
@@ -1122,13 +1527,30 @@ async fn job_lifecycle() -> StoreResult<()> {
     assert!(tx.retry_job(report.id, retry_at, "smtp: timeout").await?);
     let got = tx.get_job(report.id).await?.expect("report");
     assert_eq!((got.state, got.run_at, got.attempts), (JobState::Queued, retry_at, 2));
-    assert_eq!((got.locked_until, got.last_error.as_deref()), (None, Some("smtp: timeout")));
+    assert_eq!(
+        (got.locked_until, got.last_error.as_deref()),
+        (None, Some("smtp: timeout"))
+    );
     // A dead job is never claimed again.
     assert!(tx.bury_job(mail.id, "permanent: bad address").await?);
     let got = tx.get_job(mail.id).await?.expect("mail");
-    assert_eq!((got.state, got.last_error.as_deref()), (JobState::Dead, Some("permanent: bad address")));
-    assert_eq!(tx.claim_jobs(retry_at - Duration::seconds(1), retry_at + lease, 10).await?, vec![]);
-    assert_eq!(tx.job_counts().await?, JobCounts { queued: 2, running: 0, dead: 1 });
+    assert_eq!(
+        (got.state, got.last_error.as_deref()),
+        (JobState::Dead, Some("permanent: bad address"))
+    );
+    assert_eq!(
+        tx.claim_jobs(retry_at - Duration::seconds(1), retry_at + lease, 10)
+            .await?,
+        vec![]
+    );
+    assert_eq!(
+        tx.job_counts().await?,
+        JobCounts {
+            queued: 2,
+            running: 0,
+            dead: 1
+        }
+    );
     tx.commit().await?;
 
     let mut tx = store.write().await?;
@@ -1137,8 +1559,22 @@ async fn job_lifecycle() -> StoreResult<()> {
     assert_eq!(job_ids(&claimed), HashSet::from([report.id, later.id]));
     let report_again = claimed.iter().find(|j| j.id == report.id).unwrap();
     assert_eq!(report_again.attempts, 3);
-    assert_eq!(tx.list_dead_jobs(10).await?.iter().map(|j| (j.id, j.state)).collect::<Vec<_>>(), vec![(mail.id, JobState::Dead)]);
-    assert_eq!(tx.job_counts().await?, JobCounts { queued: 0, running: 2, dead: 1 });
+    assert_eq!(
+        tx.list_dead_jobs(10)
+            .await?
+            .iter()
+            .map(|j| (j.id, j.state))
+            .collect::<Vec<_>>(),
+        vec![(mail.id, JobState::Dead)]
+    );
+    assert_eq!(
+        tx.job_counts().await?,
+        JobCounts {
+            queued: 0,
+            running: 2,
+            dead: 1
+        }
+    );
 
     // Finished jobs are deleted.
     assert!(tx.complete_job(report.id).await?);
@@ -1150,7 +1586,14 @@ async fn job_lifecycle() -> StoreResult<()> {
     tx.commit().await?;
 
     let mut tx = store.read().await?;
-    assert_eq!(tx.job_counts().await?, JobCounts { queued: 0, running: 1, dead: 0 });
+    assert_eq!(
+        tx.job_counts().await?,
+        JobCounts {
+            queued: 0,
+            running: 1,
+            dead: 0
+        }
+    );
     assert_eq!(tx.list_dead_jobs(10).await?, vec![]);
     Ok(())
 }
@@ -1168,24 +1611,50 @@ async fn job_dedupe_keys() -> StoreResult<()> {
     let twin = job("payout.sync", Some("sync:acme"), due);
     assert!(!tx.enqueue_job(&twin).await?, "refused while the first is queued");
     assert_eq!(tx.get_job(twin.id).await?, None);
-    assert!(tx.enqueue_job(&job("payout.sync", Some("sync:globex"), due)).await?, "another key is another job");
+    assert!(
+        tx.enqueue_job(&job("payout.sync", Some("sync:globex"), due)).await?,
+        "another key is another job"
+    );
     assert!(tx.enqueue_job(&job("report", None, t0 + Duration::hours(1))).await?);
-    assert!(tx.enqueue_job(&job("report", None, t0 + Duration::hours(1))).await?, "jobs without a key never collide");
+    assert!(
+        tx.enqueue_job(&job("report", None, t0 + Duration::hours(1))).await?,
+        "jobs without a key never collide"
+    );
     tx.commit().await?;
 
     let mut tx = store.write().await?;
     let claimed = tx.claim_jobs(t0, t0 + Duration::minutes(1), 1).await?;
-    assert_eq!(job_ids(&claimed), HashSet::from([first.id]), "the earliest due job first");
-    assert!(!tx.enqueue_job(&job("payout.sync", Some("sync:acme"), due)).await?, "refused while running");
+    assert_eq!(
+        job_ids(&claimed),
+        HashSet::from([first.id]),
+        "the earliest due job first"
+    );
+    assert!(
+        !tx.enqueue_job(&job("payout.sync", Some("sync:acme"), due)).await?,
+        "refused while running"
+    );
     assert!(tx.complete_job(first.id).await?);
     let second = job("payout.sync", Some("sync:acme"), due);
-    assert!(tx.enqueue_job(&second).await?, "accepted again once the first completed");
+    assert!(
+        tx.enqueue_job(&second).await?,
+        "accepted again once the first completed"
+    );
     tx.commit().await?;
 
     let mut tx = store.write().await?;
     assert!(tx.bury_job(second.id, "failed for good").await?);
-    assert!(!tx.enqueue_job(&job("payout.sync", Some("sync:acme"), due)).await?, "refused while dead");
-    assert_eq!(tx.job_counts().await?, JobCounts { queued: 3, running: 0, dead: 1 });
+    assert!(
+        !tx.enqueue_job(&job("payout.sync", Some("sync:acme"), due)).await?,
+        "refused while dead"
+    );
+    assert_eq!(
+        tx.job_counts().await?,
+        JobCounts {
+            queued: 3,
+            running: 0,
+            dead: 1
+        }
+    );
     tx.commit().await?;
     Ok(())
 }
@@ -1197,7 +1666,9 @@ async fn claims_respect_the_limit_and_the_due_time() -> StoreResult<()> {
     let t0 = tick();
 
     let mut tx = store.write().await?;
-    let jobs: Vec<NewJob> = (0..5).map(|i| job("tick", None, t0 - Duration::seconds(10 - i))).collect();
+    let jobs: Vec<NewJob> = (0..5)
+        .map(|i| job("tick", None, t0 - Duration::seconds(10 - i)))
+        .collect();
     for j in &jobs {
         assert!(tx.enqueue_job(j).await?);
     }
@@ -1210,12 +1681,23 @@ async fn claims_respect_the_limit_and_the_due_time() -> StoreResult<()> {
     let lease_until = t0 + Duration::minutes(1);
     let mut tx = store.write().await?;
     let first = tx.claim_jobs(t0, lease_until, 2).await?;
-    assert_eq!(job_ids(&first), HashSet::from([jobs[0].id, jobs[1].id]), "the earliest due jobs first");
+    assert_eq!(
+        job_ids(&first),
+        HashSet::from([jobs[0].id, jobs[1].id]),
+        "the earliest due jobs first"
+    );
     let rest = tx.claim_jobs(t0, lease_until, 10).await?;
-    assert_eq!(job_ids(&rest), HashSet::from([jobs[2].id, jobs[3].id, jobs[4].id, exactly_now.id]), "due at now is due");
+    assert_eq!(
+        job_ids(&rest),
+        HashSet::from([jobs[2].id, jobs[3].id, jobs[4].id, exactly_now.id]),
+        "due at now is due"
+    );
     assert_eq!(tx.claim_jobs(t0, lease_until, 10).await?, vec![]);
     assert_eq!(tx.get_job(soon.id).await?.expect("soon").state, JobState::Queued);
-    assert_eq!(job_ids(&tx.claim_jobs(t0 + Duration::microseconds(1), lease_until, 10).await?), HashSet::from([soon.id]));
+    assert_eq!(
+        job_ids(&tx.claim_jobs(t0 + Duration::microseconds(1), lease_until, 10).await?),
+        HashSet::from([soon.id])
+    );
     tx.commit().await?;
     Ok(())
 }
@@ -1231,7 +1713,10 @@ async fn concurrent_claims_take_each_job_once() -> StoreResult<()> {
     let mut tx = store.write().await?;
     let mut queued = HashSet::new();
     for i in 0..JOBS {
-        let j = NewJob { payload: json!({ "i": i }), ..job("work", None, now - Duration::seconds(1)) };
+        let j = NewJob {
+            payload: json!({ "i": i }),
+            ..job("work", None, now - Duration::seconds(1))
+        };
         assert!(tx.enqueue_job(&j).await?);
         queued.insert(j.id);
     }
@@ -1267,7 +1752,14 @@ async fn concurrent_claims_take_each_job_once() -> StoreResult<()> {
     assert_eq!(distinct, queued, "every job claimed exactly once");
 
     let mut tx = store.read().await?;
-    assert_eq!(tx.job_counts().await?, JobCounts { queued: 0, running: JOBS as i64, dead: 0 });
+    assert_eq!(
+        tx.job_counts().await?,
+        JobCounts {
+            queued: 0,
+            running: JOBS as i64,
+            dead: 0
+        }
+    );
     for id in &queued {
         assert_eq!(tx.get_job(*id).await?.expect("job").attempts, 1);
     }
@@ -1287,7 +1779,8 @@ async fn email_suppressions() -> StoreResult<()> {
     let mut tx = store.write().await?;
     assert!(!tx.is_suppressed("jane@example.com").await?);
     tx.suppress_email("jane@example.com", "unsubscribed", now).await?;
-    tx.suppress_email("jane@example.com", "bounced", now + Duration::seconds(1)).await?;
+    tx.suppress_email("jane@example.com", "bounced", now + Duration::seconds(1))
+        .await?;
     tx.commit().await?;
 
     let mut tx = store.read().await?;
@@ -1340,8 +1833,18 @@ async fn org_scoped_operations_never_cross_tenants() -> StoreResult<()> {
     assert_eq!(tx.get_affiliate_by_email(other, "jane@example.com").await?, None);
     assert_eq!(tx.get_membership(other, aff.id, camp.id).await?, None);
     assert_eq!(tx.list_memberships(other, aff.id).await?, vec![]);
-    let by_campaign = AffiliateFilter { campaign_id: Some(camp.id), ..AffiliateFilter::default() };
-    for f in [AffiliateFilter::default(), by_campaign, AffiliateFilter { search: Some("jane".into()), ..AffiliateFilter::default() }] {
+    let by_campaign = AffiliateFilter {
+        campaign_id: Some(camp.id),
+        ..AffiliateFilter::default()
+    };
+    for f in [
+        AffiliateFilter::default(),
+        by_campaign,
+        AffiliateFilter {
+            search: Some("jane".into()),
+            ..AffiliateFilter::default()
+        },
+    ] {
         assert_eq!(tx.list_affiliates(other, &f, Page::ALL).await?, vec![], "{f:?}");
     }
     assert_eq!(tx.list_audit(other, Page::ALL).await?, vec![]);
@@ -1352,9 +1855,22 @@ async fn org_scoped_operations_never_cross_tenants() -> StoreResult<()> {
     assert!(!tx.delete_member(other, owner.id).await?);
     assert!(!tx.delete_invite(other, inv.id).await?);
     assert!(!tx.revoke_api_key(other, key.id, now).await?);
-    assert!(!tx.update_campaign(&Campaign { org_id: other, name: "Hijacked".into(), archived: true, ..camp.clone() }).await?);
+    assert!(
+        !tx.update_campaign(&Campaign {
+            org_id: other,
+            name: "Hijacked".into(),
+            archived: true,
+            ..camp.clone()
+        })
+        .await?
+    );
     assert!(!tx.set_affiliate_slug(other, aff.id, &slug("hijacked")).await?);
-    let hijacked = Membership { org_id: other, status: AffiliateStatus::Banned, status_changed_at: tick(), ..mem.clone() };
+    let hijacked = Membership {
+        org_id: other,
+        status: AffiliateStatus::Banned,
+        status_changed_at: tick(),
+        ..mem.clone()
+    };
     assert!(!tx.update_membership(&hijacked).await?);
     tx.commit().await?;
 

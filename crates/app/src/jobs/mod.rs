@@ -91,7 +91,8 @@ impl App {
     async fn run_job(&self, job: &Job) -> Result<(), JobError> {
         match job.kind.as_str() {
             crate::mail::JOB_KIND => {
-                let email = serde_json::from_value(job.payload.clone()).map_err(|e| JobError::Permanent(format!("malformed email job: {e}")))?;
+                let email = serde_json::from_value(job.payload.clone())
+                    .map_err(|e| JobError::Permanent(format!("malformed email job: {e}")))?;
                 self.deliver_email(&email).await
             }
             other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),

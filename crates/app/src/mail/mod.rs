@@ -8,9 +8,9 @@ mod templates;
 use afflux_domain::{AffiliateId, CampaignId, Email, InviteId, OrgId};
 use afflux_integrations::email::MailError;
 use afflux_store::Tx;
+use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::Message;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -23,21 +23,39 @@ pub(crate) const JOB_KIND: &str = "email";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "template", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum EmailJob {
-    TeamInvite { org_id: OrgId, invite_id: InviteId },
-    AffiliateApproved { org_id: OrgId, affiliate_id: AffiliateId, campaign_id: CampaignId },
-    AffiliateRejected { org_id: OrgId, affiliate_id: AffiliateId, campaign_id: CampaignId, reason: Option<String> },
+    TeamInvite {
+        org_id: OrgId,
+        invite_id: InviteId,
+    },
+    AffiliateApproved {
+        org_id: OrgId,
+        affiliate_id: AffiliateId,
+        campaign_id: CampaignId,
+    },
+    AffiliateRejected {
+        org_id: OrgId,
+        affiliate_id: AffiliateId,
+        campaign_id: CampaignId,
+        reason: Option<String>,
+    },
 }
 
 /// A message ready to send, or the reason it is skipped.
 enum Prepared {
-    Send { to: Email, rendered: Rendered, org: afflux_domain::Organization },
+    Send {
+        to: Email,
+        rendered: Rendered,
+        org: afflux_domain::Organization,
+    },
     Skip(&'static str),
 }
 
 impl App {
     pub(crate) async fn enqueue_email(&self, tx: &mut dyn Tx, job: EmailJob) -> AppResult<()> {
         let org = match &job {
-            EmailJob::TeamInvite { org_id, .. } | EmailJob::AffiliateApproved { org_id, .. } | EmailJob::AffiliateRejected { org_id, .. } => *org_id,
+            EmailJob::TeamInvite { org_id, .. }
+            | EmailJob::AffiliateApproved { org_id, .. }
+            | EmailJob::AffiliateRejected { org_id, .. } => *org_id,
         };
         self.enqueue(tx, JOB_KIND, Some(org), &job, None).await?;
         Ok(())
@@ -52,7 +70,9 @@ impl App {
                 return Ok(());
             }
         };
-        let message = self.build_message(&org, &to, rendered).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let message = self
+            .build_message(&org, &to, rendered)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
         match self.inner.mailer.send(message).await {
             Ok(()) => Ok(()),
             Err(MailError::Permanent(e)) => Err(JobError::Permanent(e)),
@@ -65,23 +85,44 @@ impl App {
     async fn prepare(&self, job: &EmailJob) -> AppResult<Prepared> {
         let mut tx = self.store().read().await?;
         let org_id = match job {
-            EmailJob::TeamInvite { org_id, .. } | EmailJob::AffiliateApproved { org_id, .. } | EmailJob::AffiliateRejected { org_id, .. } => *org_id,
+            EmailJob::TeamInvite { org_id, .. }
+            | EmailJob::AffiliateApproved { org_id, .. }
+            | EmailJob::AffiliateRejected { org_id, .. } => *org_id,
         };
-        let Some(org) = tx.get_org(org_id).await? else { return Ok(Prepared::Skip("organization gone")) };
+        let Some(org) = tx.get_org(org_id).await? else {
+            return Ok(Prepared::Skip("organization gone"));
+        };
         let (to, rendered) = match job {
             EmailJob::TeamInvite { invite_id, .. } => {
-                let Some(invite) = tx.get_invite(org_id, *invite_id).await? else { return Ok(Prepared::Skip("invite canceled")) };
+                let Some(invite) = tx.get_invite(org_id, *invite_id).await? else {
+                    return Ok(Prepared::Skip("invite canceled"));
+                };
                 if invite.accepted_at.is_some() || invite.expires_at <= OffsetDateTime::now_utc() {
                     return Ok(Prepared::Skip("invite no longer open"));
                 }
                 let link = self.config().url(&format!("/invites/{}", self.invite_token(invite.id)));
                 (invite.email.clone(), templates::team_invite(&org, invite.role, &link))
             }
-            EmailJob::AffiliateApproved { affiliate_id, campaign_id, .. } | EmailJob::AffiliateRejected { affiliate_id, campaign_id, .. } => {
-                let Some(affiliate) = tx.get_affiliate(org_id, *affiliate_id).await? else { return Ok(Prepared::Skip("affiliate gone")) };
-                let Some(campaign) = tx.get_campaign(org_id, *campaign_id).await? else { return Ok(Prepared::Skip("program gone")) };
+            EmailJob::AffiliateApproved {
+                affiliate_id,
+                campaign_id,
+                ..
+            }
+            | EmailJob::AffiliateRejected {
+                affiliate_id,
+                campaign_id,
+                ..
+            } => {
+                let Some(affiliate) = tx.get_affiliate(org_id, *affiliate_id).await? else {
+                    return Ok(Prepared::Skip("affiliate gone"));
+                };
+                let Some(campaign) = tx.get_campaign(org_id, *campaign_id).await? else {
+                    return Ok(Prepared::Skip("program gone"));
+                };
                 let rendered = match job {
-                    EmailJob::AffiliateRejected { reason, .. } => templates::affiliate_rejected(&org, &campaign, &affiliate, reason.as_deref()),
+                    EmailJob::AffiliateRejected { reason, .. } => {
+                        templates::affiliate_rejected(&org, &campaign, &affiliate, reason.as_deref())
+                    }
                     _ => templates::affiliate_approved(&org, &campaign, &affiliate),
                 };
                 (affiliate.email.clone(), rendered)
@@ -104,20 +145,32 @@ impl App {
         }
         let unsubscribe = self.unsubscribe_url(to);
         builder = builder
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{unsubscribe}>")))
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click".into()));
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{unsubscribe}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ));
         let html = format!("{}{}", r.html, templates::footer_html(&unsubscribe));
         let text = format!("{}\n\n--\nUnsubscribe: {unsubscribe}\n", r.text);
         Ok(builder.multipart(MultiPart::alternative_plain_html(text, html))?)
     }
 
     fn unsubscribe_url(&self, to: &Email) -> String {
-        self.config().url(&format!("/unsubscribe/{}", self.secrets().sign("unsubscribe", to.key().as_bytes())))
+        self.config().url(&format!(
+            "/unsubscribe/{}",
+            self.secrets().sign("unsubscribe", to.key().as_bytes())
+        ))
     }
 
     /// The address an unsubscribe link is for, if its signature holds.
     pub fn unsubscribe_target(&self, token: &str) -> AppResult<String> {
-        let data = self.secrets().verify("unsubscribe", token).ok_or(AppError::NotFound("unsubscribe link"))?;
+        let data = self
+            .secrets()
+            .verify("unsubscribe", token)
+            .ok_or(AppError::NotFound("unsubscribe link"))?;
         String::from_utf8(data).map_err(|_| AppError::NotFound("unsubscribe link"))
     }
 
@@ -126,7 +179,8 @@ impl App {
     pub async fn unsubscribe(&self, token: &str) -> AppResult<()> {
         let email_key = self.unsubscribe_target(token)?;
         let mut tx = self.store().write().await?;
-        tx.suppress_email(&email_key, "unsubscribe", OffsetDateTime::now_utc()).await?;
+        tx.suppress_email(&email_key, "unsubscribe", OffsetDateTime::now_utc())
+            .await?;
         tx.commit().await?;
         Ok(())
     }

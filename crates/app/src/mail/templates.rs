@@ -10,7 +10,11 @@ pub(super) struct Rendered {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn wrap(org: &Organization, body: &str) -> String {
@@ -29,7 +33,11 @@ pub(super) fn footer_html(unsubscribe: &str) -> String {
 }
 
 fn referral_link(campaign: &Campaign, affiliate: &Affiliate) -> String {
-    let sep = if campaign.destination_url.contains('?') { '&' } else { '?' };
+    let sep = if campaign.destination_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     format!("{}{sep}via={}", campaign.destination_url, affiliate.slug)
 }
 
@@ -72,15 +80,26 @@ pub(super) fn affiliate_approved(org: &Organization, campaign: &Campaign, affili
     }
 }
 
-pub(super) fn affiliate_rejected(org: &Organization, campaign: &Campaign, _affiliate: &Affiliate, reason: Option<&str>) -> Rendered {
+pub(super) fn affiliate_rejected(
+    org: &Organization,
+    campaign: &Campaign,
+    _affiliate: &Affiliate,
+    reason: Option<&str>,
+) -> Rendered {
     let reason_text = reason.map(|r| format!("\n\nReason: {r}")).unwrap_or_default();
     let reason_html = reason.map(|r| format!("<p>Reason: {}</p>", esc(r))).unwrap_or_default();
     Rendered {
         subject: format!("Your application to {}", campaign.name),
-        text: format!("Thank you for applying to {} by {}. We are not able to accept your application.{reason_text}", campaign.name, org.name),
+        text: format!(
+            "Thank you for applying to {} by {}. We are not able to accept your application.{reason_text}",
+            campaign.name, org.name
+        ),
         html: wrap(
             org,
-            &format!("<p>Thank you for applying to <b>{}</b>. We are not able to accept your application.</p>{reason_html}", esc(&campaign.name)),
+            &format!(
+                "<p>Thank you for applying to <b>{}</b>. We are not able to accept your application.</p>{reason_html}",
+                esc(&campaign.name)
+            ),
         ),
     }
 }
@@ -91,6 +110,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(esc("<script>\"x\" & 'y'</script>"), "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;");
+        assert_eq!(
+            esc("<script>\"x\" & 'y'</script>"),
+            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+        );
     }
 }

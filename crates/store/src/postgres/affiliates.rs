@@ -122,8 +122,15 @@ pub(super) async fn insert_membership(c: &mut PgConnection, m: &Membership) -> S
     Ok(())
 }
 
-pub(super) async fn get_membership(c: &mut PgConnection, org: OrgId, affiliate: AffiliateId, campaign: CampaignId) -> StoreResult<Option<Membership>> {
-    let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.affiliate_id = $2 AND m.campaign_id = $3");
+pub(super) async fn get_membership(
+    c: &mut PgConnection,
+    org: OrgId,
+    affiliate: AffiliateId,
+    campaign: CampaignId,
+) -> StoreResult<Option<Membership>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.affiliate_id = $2 AND m.campaign_id = $3"
+    );
     sqlx::query(&sql)
         .bind(org.0)
         .bind(affiliate.0)
@@ -135,8 +142,14 @@ pub(super) async fn get_membership(c: &mut PgConnection, org: OrgId, affiliate: 
         .transpose()
 }
 
-pub(super) async fn list_memberships(c: &mut PgConnection, org: OrgId, affiliate: AffiliateId) -> StoreResult<Vec<Membership>> {
-    let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.affiliate_id = $2 ORDER BY m.created_at");
+pub(super) async fn list_memberships(
+    c: &mut PgConnection,
+    org: OrgId,
+    affiliate: AffiliateId,
+) -> StoreResult<Vec<Membership>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.affiliate_id = $2 ORDER BY m.created_at"
+    );
     let rows = sqlx::query(&sql).bind(org.0).bind(affiliate.0).fetch_all(c).await?;
     rows.iter().map(membership).collect()
 }
@@ -160,7 +173,12 @@ pub(super) async fn update_membership(c: &mut PgConnection, m: &Membership) -> S
 }
 
 /// The search is a plain substring test (`strpos`, not LIKE), so `%` and `_` match literally.
-pub(super) async fn list(c: &mut PgConnection, org: OrgId, f: &AffiliateFilter, page: Page) -> StoreResult<Vec<AffiliateRow>> {
+pub(super) async fn list(
+    c: &mut PgConnection,
+    org: OrgId,
+    f: &AffiliateFilter,
+    page: Page,
+) -> StoreResult<Vec<AffiliateRow>> {
     let sql = format!(
         "SELECT a.*, {MEMBERSHIP_COLUMNS} FROM memberships m JOIN affiliates a ON a.id = m.affiliate_id
          WHERE m.org_id = $1
@@ -179,5 +197,12 @@ pub(super) async fn list(c: &mut PgConnection, org: OrgId, f: &AffiliateFilter, 
         .bind(page.offset)
         .fetch_all(c)
         .await?;
-    rows.iter().map(|r| Ok(AffiliateRow { affiliate: affiliate(r)?, membership: membership(r)? })).collect()
+    rows.iter()
+        .map(|r| {
+            Ok(AffiliateRow {
+                affiliate: affiliate(r)?,
+                membership: membership(r)?,
+            })
+        })
+        .collect()
 }

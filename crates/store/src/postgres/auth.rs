@@ -68,19 +68,27 @@ fn session(row: &PgRow) -> StoreResult<Session> {
 }
 
 pub(super) async fn insert_user(c: &mut PgConnection, u: &User) -> StoreResult<()> {
-    let query = sqlx::query("INSERT INTO users (id, email, email_key, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(u.id.0)
-        .bind(u.email.as_str())
-        .bind(u.email.key())
-        .bind(&u.name)
-        .bind(&u.password_hash)
-        .bind(u.created_at);
+    let query = sqlx::query(
+        "INSERT INTO users (id, email, email_key, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(u.id.0)
+    .bind(u.email.as_str())
+    .bind(u.email.key())
+    .bind(&u.name)
+    .bind(&u.password_hash)
+    .bind(u.created_at);
     guarded(c, query).await?;
     Ok(())
 }
 
 pub(super) async fn get_user(c: &mut PgConnection, id: UserId) -> StoreResult<Option<User>> {
-    sqlx::query("SELECT * FROM users WHERE id = $1").bind(id.0).fetch_optional(c).await?.as_ref().map(user).transpose()
+    sqlx::query("SELECT * FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(user)
+        .transpose()
 }
 
 pub(super) async fn get_user_by_email(c: &mut PgConnection, email_key: &str) -> StoreResult<Option<User>> {
@@ -94,7 +102,11 @@ pub(super) async fn get_user_by_email(c: &mut PgConnection, email_key: &str) -> 
 }
 
 pub(super) async fn set_user_password(c: &mut PgConnection, id: UserId, hash: &str) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(id.0).bind(hash).execute(c).await?;
+    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(hash)
+        .execute(c)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -128,7 +140,13 @@ pub(super) async fn list_members(c: &mut PgConnection, org: OrgId) -> StoreResul
     .fetch_all(c)
     .await?;
     rows.iter()
-        .map(|r| Ok(MemberView { member: member(r)?, email: get_parsed(r, "email")?, name: r.try_get("name")? }))
+        .map(|r| {
+            Ok(MemberView {
+                member: member(r)?,
+                email: get_parsed(r, "email")?,
+                name: r.try_get("name")?,
+            })
+        })
         .collect()
 }
 
@@ -152,20 +170,24 @@ pub(super) async fn delete_member(c: &mut PgConnection, org: OrgId, user: UserId
 }
 
 pub(super) async fn count_members(c: &mut PgConnection, org: OrgId, role: Option<Role>) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM team_members WHERE org_id = $1 AND ($2::text IS NULL OR role = $2)")
-        .bind(org.0)
-        .bind(role.map(Role::as_str))
-        .fetch_one(c)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM team_members WHERE org_id = $1 AND ($2::text IS NULL OR role = $2)")
+            .bind(org.0)
+            .bind(role.map(Role::as_str))
+            .fetch_one(c)
+            .await?,
+    )
 }
 
 pub(super) async fn insert_session(c: &mut PgConnection, s: &Session) -> StoreResult<()> {
-    let query = sqlx::query("INSERT INTO sessions (token_hash, user_id, org_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&s.token_hash)
-        .bind(s.user_id.0)
-        .bind(s.org_id.0)
-        .bind(s.created_at)
-        .bind(s.expires_at);
+    let query = sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, org_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&s.token_hash)
+    .bind(s.user_id.0)
+    .bind(s.org_id.0)
+    .bind(s.created_at)
+    .bind(s.expires_at);
     guarded(c, query).await?;
     Ok(())
 }
@@ -181,12 +203,18 @@ pub(super) async fn get_session(c: &mut PgConnection, token_hash: &[u8]) -> Stor
 }
 
 pub(super) async fn delete_session(c: &mut PgConnection, token_hash: &[u8]) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(c).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(c)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn delete_expired_sessions(c: &mut PgConnection, now: OffsetDateTime) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(c).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(c)
+        .await?;
     Ok(done.rows_affected())
 }
 
@@ -230,7 +258,11 @@ pub(super) async fn get_invite_by_token(c: &mut PgConnection, token_hash: &[u8])
         .transpose()
 }
 
-pub(super) async fn list_open_invites(c: &mut PgConnection, org: OrgId, now: OffsetDateTime) -> StoreResult<Vec<Invite>> {
+pub(super) async fn list_open_invites(
+    c: &mut PgConnection,
+    org: OrgId,
+    now: OffsetDateTime,
+) -> StoreResult<Vec<Invite>> {
     let rows = sqlx::query(
         "SELECT * FROM invites WHERE org_id = $1 AND accepted_at IS NULL AND expires_at > $2 ORDER BY created_at",
     )
@@ -251,7 +283,11 @@ pub(super) async fn accept_invite(c: &mut PgConnection, id: InviteId, at: Offset
 }
 
 pub(super) async fn delete_invite(c: &mut PgConnection, org: OrgId, id: InviteId) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM invites WHERE org_id = $1 AND id = $2").bind(org.0).bind(id.0).execute(c).await?;
+    let done = sqlx::query("DELETE FROM invites WHERE org_id = $1 AND id = $2")
+        .bind(org.0)
+        .bind(id.0)
+        .execute(c)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -296,11 +332,19 @@ pub(super) async fn get_api_key_by_hash(c: &mut PgConnection, token_hash: &[u8])
 }
 
 pub(super) async fn list_api_keys(c: &mut PgConnection, org: OrgId) -> StoreResult<Vec<ApiKey>> {
-    let rows = sqlx::query("SELECT * FROM api_keys WHERE org_id = $1 ORDER BY created_at").bind(org.0).fetch_all(c).await?;
+    let rows = sqlx::query("SELECT * FROM api_keys WHERE org_id = $1 ORDER BY created_at")
+        .bind(org.0)
+        .fetch_all(c)
+        .await?;
     rows.iter().map(api_key).collect()
 }
 
-pub(super) async fn revoke_api_key(c: &mut PgConnection, org: OrgId, id: ApiKeyId, at: OffsetDateTime) -> StoreResult<bool> {
+pub(super) async fn revoke_api_key(
+    c: &mut PgConnection,
+    org: OrgId,
+    id: ApiKeyId,
+    at: OffsetDateTime,
+) -> StoreResult<bool> {
     let done = sqlx::query("UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")
         .bind(org.0)
         .bind(id.0)

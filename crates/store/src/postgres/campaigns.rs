@@ -13,7 +13,10 @@ fn campaign(row: &PgRow) -> StoreResult<Campaign> {
         name: row.try_get("name")?,
         slug: get_parsed(row, "slug")?,
         destination_url: row.try_get("destination_url")?,
-        commission: CommissionValue { kind: get_parsed(row, "commission_type")?, value: row.try_get("commission_value")? },
+        commission: CommissionValue {
+            kind: get_parsed(row, "commission_type")?,
+            value: row.try_get("commission_value")?,
+        },
         currency: get_parsed(row, "currency")?,
         commission_model: get_parsed(row, "commission_model")?,
         cookie_window_days: row.try_get("cookie_window_days")?,
@@ -78,7 +81,12 @@ pub(super) async fn get_by_slug(c: &mut PgConnection, org: OrgId, slug_key: &str
         .transpose()
 }
 
-pub(super) async fn list(c: &mut PgConnection, org: OrgId, include_archived: bool, page: Page) -> StoreResult<Vec<Campaign>> {
+pub(super) async fn list(
+    c: &mut PgConnection,
+    org: OrgId,
+    include_archived: bool,
+    page: Page,
+) -> StoreResult<Vec<Campaign>> {
     let rows = sqlx::query(
         "SELECT * FROM campaigns WHERE org_id = $1 AND ($2 OR NOT archived)
          ORDER BY created_at, id LIMIT $3 OFFSET $4",
@@ -120,8 +128,10 @@ pub(super) async fn update(c: &mut PgConnection, k: &Campaign) -> StoreResult<bo
 }
 
 pub(super) async fn count_active(c: &mut PgConnection, org: OrgId) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM campaigns WHERE org_id = $1 AND NOT archived")
-        .bind(org.0)
-        .fetch_one(c)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM campaigns WHERE org_id = $1 AND NOT archived")
+            .bind(org.0)
+            .fetch_one(c)
+            .await?,
+    )
 }

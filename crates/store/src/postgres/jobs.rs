@@ -43,7 +43,12 @@ pub(super) async fn enqueue(c: &mut PgConnection, j: &NewJob) -> StoreResult<boo
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn claim(c: &mut PgConnection, now: OffsetDateTime, lease_until: OffsetDateTime, limit: i64) -> StoreResult<Vec<Job>> {
+pub(super) async fn claim(
+    c: &mut PgConnection,
+    now: OffsetDateTime,
+    lease_until: OffsetDateTime,
+    limit: i64,
+) -> StoreResult<Vec<Job>> {
     // SKIP LOCKED lets concurrent workers take different due jobs instead of queueing on the
     // same rows, and a row another worker claimed meanwhile is re-checked when locked. The CTE is
     // materialized so the locking LIMIT runs once: as an `IN (subquery)` the planner may rescan
@@ -69,17 +74,22 @@ pub(super) async fn claim(c: &mut PgConnection, now: OffsetDateTime, lease_until
 }
 
 pub(super) async fn complete(c: &mut PgConnection, id: JobId) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.0).execute(c).await?;
+    let done = sqlx::query("DELETE FROM jobs WHERE id = $1")
+        .bind(id.0)
+        .execute(c)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn retry(c: &mut PgConnection, id: JobId, run_at: OffsetDateTime, error: &str) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE jobs SET state = 'queued', run_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1")
-        .bind(id.0)
-        .bind(run_at)
-        .bind(error)
-        .execute(c)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', run_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(run_at)
+    .bind(error)
+    .execute(c)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -93,11 +103,19 @@ pub(super) async fn bury(c: &mut PgConnection, id: JobId, error: &str) -> StoreR
 }
 
 pub(super) async fn get(c: &mut PgConnection, id: JobId) -> StoreResult<Option<Job>> {
-    sqlx::query("SELECT * FROM jobs WHERE id = $1").bind(id.0).fetch_optional(c).await?.as_ref().map(job).transpose()
+    sqlx::query("SELECT * FROM jobs WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(job)
+        .transpose()
 }
 
 pub(super) async fn counts(c: &mut PgConnection) -> StoreResult<JobCounts> {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetch_all(c).await?;
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+        .fetch_all(c)
+        .await?;
     let mut counts = JobCounts::default();
     for (state, n) in rows {
         match JobState::parse(&state) {
@@ -111,6 +129,9 @@ pub(super) async fn counts(c: &mut PgConnection) -> StoreResult<JobCounts> {
 }
 
 pub(super) async fn list_dead(c: &mut PgConnection, limit: i64) -> StoreResult<Vec<Job>> {
-    let rows = sqlx::query("SELECT * FROM jobs WHERE state = 'dead' ORDER BY created_at LIMIT $1").bind(limit).fetch_all(c).await?;
+    let rows = sqlx::query("SELECT * FROM jobs WHERE state = 'dead' ORDER BY created_at LIMIT $1")
+        .bind(limit)
+        .fetch_all(c)
+        .await?;
     rows.iter().map(job).collect()
 }

@@ -56,7 +56,10 @@ impl Store for PgStore {
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
         // One snapshot for the whole read, as a SQLite WAL reader gets; a read-only transaction
         // never fails serialization at this level.
-        let tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+        let tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
         Ok(Box::new(PgTx { tx }))
     }
 
@@ -77,7 +80,9 @@ async fn guarded(c: &mut PgConnection, query: Query<'_, Postgres, PgArguments>) 
         }
         Err(e) => {
             // If this fails too, the connection is gone and the first error says more.
-            let _ = c.execute("ROLLBACK TO SAVEPOINT afflux_guard; RELEASE SAVEPOINT afflux_guard").await;
+            let _ = c
+                .execute("ROLLBACK TO SAVEPOINT afflux_guard; RELEASE SAVEPOINT afflux_guard")
+                .await;
             Err(e.into())
         }
     }

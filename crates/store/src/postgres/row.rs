@@ -23,7 +23,8 @@ where
     T::Err: std::fmt::Display,
 {
     let s: String = row.try_get(col)?;
-    s.parse().map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}")))
+    s.parse()
+        .map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}")))
 }
 
 pub(super) fn get_opt_parsed<T: FromStr>(row: &PgRow, col: &str) -> StoreResult<Option<T>>
@@ -32,6 +33,9 @@ where
 {
     match row.try_get::<Option<String>, _>(col)? {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}"))),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}"))),
     }
 }

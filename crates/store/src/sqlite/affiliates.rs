@@ -70,7 +70,11 @@ pub(super) async fn get(c: &mut SqliteConnection, org: OrgId, id: AffiliateId) -
         .transpose()
 }
 
-pub(super) async fn get_by_email(c: &mut SqliteConnection, org: OrgId, email_key: &str) -> StoreResult<Option<Affiliate>> {
+pub(super) async fn get_by_email(
+    c: &mut SqliteConnection,
+    org: OrgId,
+    email_key: &str,
+) -> StoreResult<Option<Affiliate>> {
     sqlx::query("SELECT * FROM affiliates WHERE org_id = $1 AND email_key = $2")
         .bind(org.0)
         .bind(email_key)
@@ -124,8 +128,15 @@ pub(super) async fn insert_membership(c: &mut SqliteConnection, m: &Membership) 
     Ok(())
 }
 
-pub(super) async fn get_membership(c: &mut SqliteConnection, org: OrgId, affiliate: AffiliateId, campaign: CampaignId) -> StoreResult<Option<Membership>> {
-    let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.affiliate_id = $2 AND m.campaign_id = $3");
+pub(super) async fn get_membership(
+    c: &mut SqliteConnection,
+    org: OrgId,
+    affiliate: AffiliateId,
+    campaign: CampaignId,
+) -> StoreResult<Option<Membership>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.affiliate_id = $2 AND m.campaign_id = $3"
+    );
     sqlx::query(&sql)
         .bind(org.0)
         .bind(affiliate.0)
@@ -137,8 +148,14 @@ pub(super) async fn get_membership(c: &mut SqliteConnection, org: OrgId, affilia
         .transpose()
 }
 
-pub(super) async fn list_memberships(c: &mut SqliteConnection, org: OrgId, affiliate: AffiliateId) -> StoreResult<Vec<Membership>> {
-    let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.affiliate_id = $2 ORDER BY m.created_at");
+pub(super) async fn list_memberships(
+    c: &mut SqliteConnection,
+    org: OrgId,
+    affiliate: AffiliateId,
+) -> StoreResult<Vec<Membership>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.affiliate_id = $2 ORDER BY m.created_at"
+    );
     let rows = sqlx::query(&sql).bind(org.0).bind(affiliate.0).fetch_all(c).await?;
     rows.iter().map(membership).collect()
 }
@@ -161,7 +178,12 @@ pub(super) async fn update_membership(c: &mut SqliteConnection, m: &Membership) 
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn list(c: &mut SqliteConnection, org: OrgId, f: &AffiliateFilter, page: Page) -> StoreResult<Vec<AffiliateRow>> {
+pub(super) async fn list(
+    c: &mut SqliteConnection,
+    org: OrgId,
+    f: &AffiliateFilter,
+    page: Page,
+) -> StoreResult<Vec<AffiliateRow>> {
     let sql = format!(
         "SELECT a.*, {MEMBERSHIP_COLUMNS} FROM memberships m JOIN affiliates a ON a.id = m.affiliate_id
          WHERE m.org_id = $1
@@ -180,5 +202,12 @@ pub(super) async fn list(c: &mut SqliteConnection, org: OrgId, f: &AffiliateFilt
         .bind(page.offset)
         .fetch_all(c)
         .await?;
-    rows.iter().map(|r| Ok(AffiliateRow { affiliate: affiliate(r)?, membership: membership(r)? })).collect()
+    rows.iter()
+        .map(|r| {
+            Ok(AffiliateRow {
+                affiliate: affiliate(r)?,
+                membership: membership(r)?,
+            })
+        })
+        .collect()
 }

@@ -43,7 +43,12 @@ pub(super) async fn enqueue(c: &mut SqliteConnection, j: &NewJob) -> StoreResult
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn claim(c: &mut SqliteConnection, now: OffsetDateTime, lease_until: OffsetDateTime, limit: i64) -> StoreResult<Vec<Job>> {
+pub(super) async fn claim(
+    c: &mut SqliteConnection,
+    now: OffsetDateTime,
+    lease_until: OffsetDateTime,
+    limit: i64,
+) -> StoreResult<Vec<Job>> {
     // The single writer connection makes this select-and-update atomic.
     let rows = sqlx::query(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $2
@@ -64,17 +69,27 @@ pub(super) async fn claim(c: &mut SqliteConnection, now: OffsetDateTime, lease_u
 }
 
 pub(super) async fn complete(c: &mut SqliteConnection, id: JobId) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.0).execute(c).await?;
+    let done = sqlx::query("DELETE FROM jobs WHERE id = $1")
+        .bind(id.0)
+        .execute(c)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn retry(c: &mut SqliteConnection, id: JobId, run_at: OffsetDateTime, error: &str) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE jobs SET state = 'queued', run_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1")
-        .bind(id.0)
-        .bind(ts(run_at))
-        .bind(error)
-        .execute(c)
-        .await?;
+pub(super) async fn retry(
+    c: &mut SqliteConnection,
+    id: JobId,
+    run_at: OffsetDateTime,
+    error: &str,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', run_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(ts(run_at))
+    .bind(error)
+    .execute(c)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -88,11 +103,19 @@ pub(super) async fn bury(c: &mut SqliteConnection, id: JobId, error: &str) -> St
 }
 
 pub(super) async fn get(c: &mut SqliteConnection, id: JobId) -> StoreResult<Option<Job>> {
-    sqlx::query("SELECT * FROM jobs WHERE id = $1").bind(id.0).fetch_optional(c).await?.as_ref().map(job).transpose()
+    sqlx::query("SELECT * FROM jobs WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(job)
+        .transpose()
 }
 
 pub(super) async fn counts(c: &mut SqliteConnection) -> StoreResult<JobCounts> {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetch_all(c).await?;
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+        .fetch_all(c)
+        .await?;
     let mut counts = JobCounts::default();
     for (state, n) in rows {
         match JobState::parse(&state) {
@@ -106,6 +129,9 @@ pub(super) async fn counts(c: &mut SqliteConnection) -> StoreResult<JobCounts> {
 }
 
 pub(super) async fn list_dead(c: &mut SqliteConnection, limit: i64) -> StoreResult<Vec<Job>> {
-    let rows = sqlx::query("SELECT * FROM jobs WHERE state = 'dead' ORDER BY created_at LIMIT $1").bind(limit).fetch_all(c).await?;
+    let rows = sqlx::query("SELECT * FROM jobs WHERE state = 'dead' ORDER BY created_at LIMIT $1")
+        .bind(limit)
+        .fetch_all(c)
+        .await?;
     rows.iter().map(job).collect()
 }

@@ -5,7 +5,8 @@ use sqlx::{Row, SqliteConnection};
 use super::row::{get_id, get_opt_parsed, get_parsed, get_ts, ts};
 use crate::StoreResult;
 
-const ORG_COLUMNS: &str = "o.id, o.name, o.plan, o.subscription_status, o.home_currency, o.sender_name, o.reply_to, o.created_at";
+const ORG_COLUMNS: &str =
+    "o.id, o.name, o.plan, o.subscription_status, o.home_currency, o.sender_name, o.reply_to, o.created_at";
 
 fn org(row: &SqliteRow) -> StoreResult<Organization> {
     Ok(Organization {
@@ -21,7 +22,10 @@ fn org(row: &SqliteRow) -> StoreResult<Organization> {
 }
 
 pub(super) async fn get_setting(c: &mut SqliteConnection, key: &str) -> StoreResult<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(c).await?)
+    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(c)
+        .await?)
 }
 
 pub(super) async fn init_setting(c: &mut SqliteConnection, key: &str, value: &str) -> StoreResult<String> {
@@ -30,11 +34,17 @@ pub(super) async fn init_setting(c: &mut SqliteConnection, key: &str, value: &st
         .bind(value)
         .execute(&mut *c)
         .await?;
-    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(c).await?)
+    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_one(c)
+        .await?)
 }
 
 pub(super) async fn delete_setting(c: &mut SqliteConnection, key: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(c).await?;
+    let done = sqlx::query("DELETE FROM settings WHERE key = $1")
+        .bind(key)
+        .execute(c)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -58,10 +68,21 @@ pub(super) async fn insert(c: &mut SqliteConnection, o: &Organization) -> StoreR
 
 pub(super) async fn get(c: &mut SqliteConnection, id: OrgId) -> StoreResult<Option<Organization>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1");
-    sqlx::query(&sql).bind(id.0).fetch_optional(c).await?.as_ref().map(org).transpose()
+    sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(org)
+        .transpose()
 }
 
-pub(super) async fn set_plan(c: &mut SqliteConnection, id: OrgId, plan: PlanTier, status: SubscriptionStatus) -> StoreResult<bool> {
+pub(super) async fn set_plan(
+    c: &mut SqliteConnection,
+    id: OrgId,
+    plan: PlanTier,
+    status: SubscriptionStatus,
+) -> StoreResult<bool> {
     let done = sqlx::query("UPDATE organizations SET plan = $2, subscription_status = $3 WHERE id = $1")
         .bind(id.0)
         .bind(plan.as_str())
@@ -72,10 +93,15 @@ pub(super) async fn set_plan(c: &mut SqliteConnection, id: OrgId, plan: PlanTier
 }
 
 pub(super) async fn count(c: &mut SqliteConnection) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(c).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+        .fetch_one(c)
+        .await?)
 }
 
-pub(super) async fn list_for_user(c: &mut SqliteConnection, user: afflux_domain::UserId) -> StoreResult<Vec<(Organization, Role)>> {
+pub(super) async fn list_for_user(
+    c: &mut SqliteConnection,
+    user: afflux_domain::UserId,
+) -> StoreResult<Vec<(Organization, Role)>> {
     let sql = format!(
         "SELECT {ORG_COLUMNS}, m.role FROM organizations o JOIN team_members m ON m.org_id = o.id
          WHERE m.user_id = $1 ORDER BY o.created_at"

@@ -45,7 +45,8 @@ where
     T::Err: std::fmt::Display,
 {
     let s: String = row.try_get(col)?;
-    s.parse().map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}")))
+    s.parse()
+        .map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}")))
 }
 
 pub(super) fn get_opt_parsed<T: FromStr>(row: &SqliteRow, col: &str) -> StoreResult<Option<T>>
@@ -54,13 +55,18 @@ where
 {
     match row.try_get::<Option<String>, _>(col)? {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}"))),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}"))),
     }
 }
 
 pub(super) fn get_json(row: &SqliteRow, col: &str) -> StoreResult<Option<serde_json::Value>> {
     match row.try_get::<Option<String>, _>(col)? {
         None => Ok(None),
-        Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))),
+        Some(s) => serde_json::from_str(&s)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))),
     }
 }

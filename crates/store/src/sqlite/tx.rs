@@ -1,16 +1,16 @@
 //! The [`Tx`] operations, each delegated to the module holding its SQL.
 
 use afflux_domain::{
-    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, InviteId, JobId, Membership, OrgId,
-    Organization, PlanTier, Role, Slug, SubscriptionStatus, UserId,
+    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, InviteId, JobId, Membership, OrgId, Organization, PlanTier,
+    Role, Slug, SubscriptionStatus, UserId,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{SqliteTx, affiliates, audit, auth, campaigns, jobs, orgs, suppressions};
 use crate::{
-    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Invite, Job, JobCounts, MemberView, NewJob,
-    Page, Session, StoreResult, TeamMember, Tx, User,
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Invite, Job, JobCounts, MemberView, NewJob, Page, Session,
+    StoreResult, TeamMember, Tx, User,
 };
 
 #[async_trait]
@@ -165,7 +165,12 @@ impl Tx for SqliteTx {
     async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()> {
         affiliates::insert_membership(&mut self.tx, membership).await
     }
-    async fn get_membership(&mut self, org: OrgId, affiliate: AffiliateId, campaign: CampaignId) -> StoreResult<Option<Membership>> {
+    async fn get_membership(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> StoreResult<Option<Membership>> {
         affiliates::get_membership(&mut self.tx, org, affiliate, campaign).await
     }
     async fn list_memberships(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Vec<Membership>> {
@@ -174,7 +179,12 @@ impl Tx for SqliteTx {
     async fn update_membership(&mut self, membership: &Membership) -> StoreResult<bool> {
         affiliates::update_membership(&mut self.tx, membership).await
     }
-    async fn list_affiliates(&mut self, org: OrgId, filter: &AffiliateFilter, page: Page) -> StoreResult<Vec<AffiliateRow>> {
+    async fn list_affiliates(
+        &mut self,
+        org: OrgId,
+        filter: &AffiliateFilter,
+        page: Page,
+    ) -> StoreResult<Vec<AffiliateRow>> {
         affiliates::list(&mut self.tx, org, filter, page).await
     }
 
@@ -188,7 +198,12 @@ impl Tx for SqliteTx {
     async fn enqueue_job(&mut self, job: &NewJob) -> StoreResult<bool> {
         jobs::enqueue(&mut self.tx, job).await
     }
-    async fn claim_jobs(&mut self, now: OffsetDateTime, lease_until: OffsetDateTime, limit: i64) -> StoreResult<Vec<Job>> {
+    async fn claim_jobs(
+        &mut self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<Job>> {
         jobs::claim(&mut self.tx, now, lease_until, limit).await
     }
     async fn complete_job(&mut self, id: JobId) -> StoreResult<bool> {
