@@ -36,6 +36,27 @@ pub fn backoff(attempts: i32) -> StdDuration {
     StdDuration::from_secs_f64(base.min(3_600.0) * jitter)
 }
 
+/// What becomes of a job after a run.
+#[derive(Debug, PartialEq)]
+enum Step {
+    Done,
+    Retry { error: String, wait: StdDuration },
+    Bury { error: String },
+}
+
+/// A failed job is retried until it has been claimed `max_attempts` times; a permanent failure
+/// is dead-lettered at once.
+fn next_step(attempts: i32, max_attempts: i32, outcome: Result<(), JobError>) -> Step {
+    match outcome {
+        Ok(()) => Step::Done,
+        Err(JobError::Retry(error)) if attempts < max_attempts => Step::Retry {
+            error,
+            wait: backoff(attempts),
+        },
+        Err(JobError::Retry(error) | JobError::Permanent(error)) => Step::Bury { error },
+    }
+}
+
 impl App {
     pub(crate) async fn enqueue<P: Serialize>(
         &self,
@@ -69,16 +90,15 @@ impl App {
         for job in &jobs {
             let outcome = self.run_job(job).await;
             let mut tx = self.store().write().await?;
-            match outcome {
-                Ok(()) => {
+            match next_step(job.attempts, job.max_attempts, outcome) {
+                Step::Done => {
                     tx.complete_job(job.id).await?;
                 }
-                Err(JobError::Retry(error)) if job.attempts < job.max_attempts => {
-                    let wait = backoff(job.attempts);
+                Step::Retry { error, wait } => {
                     tracing::warn!(job.id = %job.id, job.kind = %job.kind, job.attempts = job.attempts, retry_in_s = wait.as_secs(), %error, "job failed; will retry");
                     tx.retry_job(job.id, OffsetDateTime::now_utc() + wait, &error).await?;
                 }
-                Err(JobError::Retry(error) | JobError::Permanent(error)) => {
+                Step::Bury { error } => {
                     tracing::error!(job.id = %job.id, job.kind = %job.kind, job.attempts = job.attempts, %error, "job dead-lettered");
                     tx.bury_job(job.id, &error).await?;
                 }
@@ -110,7 +130,28 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use super::backoff;
+    use super::*;
+
+    #[test]
+    fn failed_jobs_retry_until_their_attempts_run_out() {
+        assert_eq!(next_step(1, 3, Ok(())), Step::Done);
+        assert!(matches!(
+            next_step(1, 3, Err(JobError::Retry("busy".into()))),
+            Step::Retry { .. }
+        ));
+        assert!(matches!(
+            next_step(2, 3, Err(JobError::Retry("busy".into()))),
+            Step::Retry { .. }
+        ));
+        assert_eq!(
+            next_step(3, 3, Err(JobError::Retry("busy".into()))),
+            Step::Bury { error: "busy".into() }
+        );
+        assert_eq!(
+            next_step(1, 3, Err(JobError::Permanent("bad".into()))),
+            Step::Bury { error: "bad".into() }
+        );
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
