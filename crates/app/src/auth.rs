@@ -88,6 +88,7 @@ impl App {
     /// organization yet; None once set up.
     pub async fn setup_token(&self) -> AppResult<Option<String>> {
         let mut tx = self.store().write().await?;
+        tx.lock_instance().await?;
         if tx.count_orgs().await? > 0 {
             return Ok(None);
         }
@@ -109,6 +110,7 @@ impl App {
         let hash = passwords::hash(&input.password).await?;
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store().write().await?;
+        tx.lock_instance().await?;
         let expected = tx.get_setting(SETUP_TOKEN).await?;
         let valid = expected.as_deref().is_some_and(|t| {
             use subtle::ConstantTimeEq;

@@ -39,6 +39,8 @@ pub trait Tx: Send {
     async fn count_orgs(&mut self) -> StoreResult<i64>;
     /// Serializes writers on this organization until commit (team and plan-limit checks).
     async fn lock_org(&mut self, id: OrgId) -> StoreResult<()>;
+    /// Serializes writers across the whole instance until commit (first-run setup).
+    async fn lock_instance(&mut self) -> StoreResult<()>;
 
     // Users and team.
     async fn insert_user(&mut self, user: &User) -> StoreResult<()>;

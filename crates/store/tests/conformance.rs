@@ -504,6 +504,41 @@ async fn lock_org_serializes_writers_until_commit() -> StoreResult<()> {
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_instance_serializes_first_run_setup() -> StoreResult<()> {
+    let db = TestDb::new().await;
+    let store = db.store();
+
+    let mut first = store.write().await?;
+    first.lock_instance().await?;
+    assert_eq!(first.count_orgs().await?, 0);
+
+    let second = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut tx = store.write().await?;
+            tx.lock_instance().await?;
+            let orgs = tx.count_orgs().await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(orgs)
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !second.is_finished(),
+        "a second writer took the instance lock while the first held it"
+    );
+
+    add_org(first.as_mut(), "Acme").await?;
+    first.commit().await?;
+    assert_eq!(
+        second.await.expect("second writer")?,
+        1,
+        "the second setup sees the first's organization"
+    );
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Users, team, sessions, invitations, API keys
 // ---------------------------------------------------------------------------------------------

@@ -122,3 +122,14 @@ pub(super) async fn list_for_user(
     let rows = sqlx::query(&sql).bind(user.0).fetch_all(c).await?;
     rows.iter().map(|r| Ok((org(r)?, get_parsed(r, "role")?))).collect()
 }
+
+/// Any fixed key works: only this lock uses PostgreSQL's transaction-scoped advisory locks.
+const INSTANCE_LOCK_KEY: i64 = 0x4146_464c_5558;
+
+pub(super) async fn lock_instance(c: &mut PgConnection) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(INSTANCE_LOCK_KEY)
+        .execute(c)
+        .await?;
+    Ok(())
+}

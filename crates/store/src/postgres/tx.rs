@@ -44,6 +44,9 @@ impl Tx for PgTx {
     async fn lock_org(&mut self, id: OrgId) -> StoreResult<()> {
         orgs::lock(&mut self.tx, id).await
     }
+    async fn lock_instance(&mut self) -> StoreResult<()> {
+        orgs::lock_instance(&mut self.tx).await
+    }
 
     async fn insert_user(&mut self, user: &User) -> StoreResult<()> {
         auth::insert_user(&mut self.tx, user).await

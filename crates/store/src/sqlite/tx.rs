@@ -45,6 +45,9 @@ impl Tx for SqliteTx {
         // Write transactions begin IMMEDIATE: they are already serialized.
         Ok(())
     }
+    async fn lock_instance(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
 
     async fn insert_user(&mut self, user: &User) -> StoreResult<()> {
         auth::insert_user(&mut self.tx, user).await
