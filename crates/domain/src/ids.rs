@@ -57,4 +57,7 @@ define_id!(
     ApiKeyId,
     InviteId,
     JobId,
+    ClickId,
+    ConversionId,
+    CouponId,
 );

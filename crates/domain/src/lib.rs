@@ -13,15 +13,19 @@ mod org;
 mod slug;
 mod team;
 mod text;
+mod tracking;
 
 pub use affiliate::{Affiliate, AffiliateStatus, Membership, StatusAction};
 pub use campaign::{AttributionModel, Campaign, CommissionModel, CommissionType, CommissionValue};
 pub use currency::Currency;
 pub use email::Email;
 pub use error::ValidationError;
-pub use ids::{AffiliateId, ApiKeyId, CampaignId, InviteId, JobId, MembershipId, OrgId, SessionId, UserId};
+pub use ids::{
+    AffiliateId, ApiKeyId, CampaignId, ClickId, ConversionId, CouponId, InviteId, JobId, MembershipId, OrgId, SessionId, UserId,
+};
 pub use money::{Money, round_div};
 pub use org::{Organization, PlanGate, PlanTier, SubscriptionStatus};
 pub use slug::Slug;
 pub use team::{ApiScope, Permission, Role};
 pub use text::{bounded_text, optional_text, web_url};
+pub use tracking::ClickSource;

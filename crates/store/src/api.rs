@@ -1,13 +1,13 @@
 use afflux_domain::{
-    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, InviteId, JobId, Membership, OrgId, Organization, PlanTier,
-    Role, Slug, SubscriptionStatus, UserId,
+    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
+    PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Invite, Job, JobCounts, MemberView, NewJob, Page,
-    Session, StoreResult, TeamMember, User,
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Click, ClickOutcome, Invite, Job, JobCounts,
+    MemberView, NewClick, NewJob, Page, Session, StoreResult, TeamMember, User,
 };
 
 /// A database. Every operation runs inside a [`Tx`]: writes in [`Store::write`] (serialized,
@@ -134,6 +134,20 @@ pub trait Tx: Send {
     async fn get_job(&mut self, id: JobId) -> StoreResult<Option<Job>>;
     async fn job_counts(&mut self) -> StoreResult<JobCounts>;
     async fn list_dead_jobs(&mut self, limit: i64) -> StoreResult<Vec<Job>>;
+
+    // Clicks.
+    /// Records a batch of clicks. A visitor is counted once per link (affiliate and campaign) per
+    /// clock hour: a repeat is not recorded again and its outcome names the stored click.
+    /// Recorded clicks add to per-day counters, so totals never need `COUNT(*)` over clicks.
+    async fn insert_clicks(&mut self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>>;
+    async fn get_click(&mut self, id: ClickId) -> StoreResult<Option<Click>>;
+    /// Clicks counted for an affiliate, in one campaign or all, from the counters.
+    async fn click_count(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: Option<CampaignId>,
+    ) -> StoreResult<i64>;
 
     // Email suppression list (global: an unsubscribe stops mail from every organization).
     async fn suppress_email(&mut self, email_key: &str, reason: &str, at: OffsetDateTime) -> StoreResult<()>;

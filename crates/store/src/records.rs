@@ -182,3 +182,29 @@ pub struct JobCounts {
     pub running: i64,
     pub dead: i64,
 }
+
+/// A click to record: one visitor following one affiliate's link to one campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewClick {
+    pub id: afflux_domain::ClickId,
+    pub org_id: OrgId,
+    pub campaign_id: afflux_domain::CampaignId,
+    pub affiliate_id: afflux_domain::AffiliateId,
+    /// A keyed hash of the visitor's IP address and user agent: raw addresses are never stored.
+    pub visitor_hash: Vec<u8>,
+    /// The referring site's host, for traffic-source reports.
+    pub referrer_domain: Option<String>,
+    pub source: afflux_domain::ClickSource,
+    pub at: OffsetDateTime,
+}
+
+/// A recorded click (the same fields as when it was recorded).
+pub type Click = NewClick;
+
+/// What became of a click handed to the store: recorded, or already counted this hour (the
+/// visitor's earlier click of the same link), named by the id that is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClickOutcome {
+    pub id: afflux_domain::ClickId,
+    pub recorded: bool,
+}

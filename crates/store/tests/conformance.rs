@@ -1920,3 +1920,84 @@ async fn org_scoped_operations_never_cross_tenants() -> StoreResult<()> {
     assert_eq!(tx.list_audit(acme.id, Page::ALL).await?.len(), 1);
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Clicks
+// ---------------------------------------------------------------------------------------------
+
+fn new_click(org: OrgId, c: &Campaign, a: &Affiliate, visitor: u8, at: OffsetDateTime) -> afflux_store::NewClick {
+    afflux_store::NewClick {
+        id: afflux_domain::ClickId::new(),
+        org_id: org,
+        campaign_id: c.id,
+        affiliate_id: a.id,
+        visitor_hash: vec![visitor; 32],
+        referrer_domain: Some("news.example".into()),
+        source: afflux_domain::ClickSource::Link,
+        at,
+    }
+}
+
+#[tokio::test]
+async fn clicks_count_once_per_visitor_link_and_hour() -> StoreResult<()> {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let mut tx = store.write().await?;
+    let acme = add_org(tx.as_mut(), "Acme").await?;
+    let other = add_org(tx.as_mut(), "Other").await?;
+    let spring = add_campaign(tx.as_mut(), acme.id, "spring").await?;
+    let fall = add_campaign(tx.as_mut(), acme.id, "fall").await?;
+    let jane = add_affiliate(tx.as_mut(), acme.id, "jane@acme.test", None, "jane").await?;
+    tx.commit().await?;
+
+    let hour_start = OffsetDateTime::from_unix_timestamp(1_800_000_000 - 1_800_000_000 % 3_600).unwrap();
+    let first = new_click(acme.id, &spring, &jane, 1, hour_start + Duration::minutes(5));
+    let repeat = new_click(acme.id, &spring, &jane, 1, hour_start + Duration::minutes(50));
+    let other_campaign = new_click(acme.id, &fall, &jane, 1, hour_start + Duration::minutes(6));
+    let other_visitor = new_click(acme.id, &spring, &jane, 2, hour_start + Duration::minutes(7));
+    let next_hour = new_click(acme.id, &spring, &jane, 1, hour_start + Duration::minutes(65));
+
+    let mut tx = store.write().await?;
+    let outcomes = tx
+        .insert_clicks(&[
+            first.clone(),
+            repeat.clone(),
+            other_campaign.clone(),
+            other_visitor.clone(),
+        ])
+        .await?;
+    tx.commit().await?;
+    assert_eq!(
+        outcomes.iter().map(|o| o.recorded).collect::<Vec<_>>(),
+        vec![true, false, true, true],
+        "the repeat within the hour is not recorded"
+    );
+    assert_eq!(outcomes[1].id, first.id, "a repeat names the click already stored");
+
+    // A repeat in a later batch is recognized too; the next hour counts again.
+    let mut tx = store.write().await?;
+    let later = tx.insert_clicks(&[repeat.clone(), next_hour.clone()]).await?;
+    tx.commit().await?;
+    assert_eq!(
+        later[0],
+        afflux_store::ClickOutcome {
+            id: first.id,
+            recorded: false
+        }
+    );
+    assert!(later[1].recorded);
+
+    let mut tx = store.read().await?;
+    assert_eq!(tx.click_count(acme.id, jane.id, None).await?, 4);
+    assert_eq!(tx.click_count(acme.id, jane.id, Some(spring.id)).await?, 3);
+    assert_eq!(tx.click_count(acme.id, jane.id, Some(fall.id)).await?, 1);
+    assert_eq!(
+        tx.click_count(other.id, jane.id, None).await?,
+        0,
+        "counters are per organization"
+    );
+    let stored = tx.get_click(first.id).await?.expect("the first click is stored");
+    assert_eq!(stored, first);
+    assert_eq!(tx.get_click(repeat.id).await?, None, "the repeat was not stored");
+    Ok(())
+}

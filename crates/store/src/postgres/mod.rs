@@ -6,6 +6,7 @@ mod affiliates;
 mod audit;
 mod auth;
 mod campaigns;
+mod clicks;
 mod jobs;
 mod orgs;
 mod row;

@@ -1,16 +1,16 @@
 //! The [`Tx`] operations, each delegated to the module holding its SQL.
 
 use afflux_domain::{
-    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, InviteId, JobId, Membership, OrgId, Organization, PlanTier,
-    Role, Slug, SubscriptionStatus, UserId,
+    Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
+    PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{PgTx, affiliates, audit, auth, campaigns, jobs, orgs, suppressions};
+use super::{PgTx, affiliates, audit, auth, campaigns, clicks, jobs, orgs, suppressions};
 use crate::{
-    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Invite, Job, JobCounts, MemberView, NewJob, Page, Session,
-    StoreResult, TeamMember, Tx, User,
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, ClickOutcome, Invite, Job, JobCounts, MemberView,
+    NewClick, NewJob, Page, Session, StoreResult, TeamMember, Tx, User,
 };
 
 #[async_trait]
@@ -225,6 +225,21 @@ impl Tx for PgTx {
     }
     async fn list_dead_jobs(&mut self, limit: i64) -> StoreResult<Vec<Job>> {
         jobs::list_dead(&mut self.tx, limit).await
+    }
+
+    async fn insert_clicks(&mut self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
+        clicks::insert(&mut self.tx, clicks).await
+    }
+    async fn get_click(&mut self, id: ClickId) -> StoreResult<Option<Click>> {
+        clicks::get(&mut self.tx, id).await
+    }
+    async fn click_count(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: Option<CampaignId>,
+    ) -> StoreResult<i64> {
+        clicks::count(&mut self.tx, org, affiliate, campaign).await
     }
 
     async fn suppress_email(&mut self, email_key: &str, reason: &str, at: OffsetDateTime) -> StoreResult<()> {

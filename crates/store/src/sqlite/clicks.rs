@@ -1,0 +1,112 @@
+use std::collections::BTreeMap;
+
+use afflux_domain::{AffiliateId, CampaignId, ClickId, OrgId};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use super::row::{get_id, get_parsed, get_ts, ts};
+use crate::{Click, ClickOutcome, NewClick, StoreResult};
+
+fn click(row: &SqliteRow) -> StoreResult<Click> {
+    Ok(Click {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        campaign_id: get_id(row, "campaign_id")?,
+        affiliate_id: get_id(row, "affiliate_id")?,
+        visitor_hash: row.try_get("visitor_hash")?,
+        referrer_domain: row.try_get("referrer_domain")?,
+        source: get_parsed(row, "source")?,
+        at: get_ts(row, "created_at")?,
+    })
+}
+
+pub(super) async fn insert(c: &mut SqliteConnection, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
+    let mut outcomes = Vec::with_capacity(clicks.len());
+    let mut counts: BTreeMap<(Uuid, Uuid, Uuid, i64), i64> = BTreeMap::new();
+    for k in clicks {
+        let hour = k.at.unix_timestamp().div_euclid(3_600);
+        let done = sqlx::query(
+            "INSERT INTO clicks (id, org_id, campaign_id, affiliate_id, visitor_hash, hour, referrer_domain, source, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (affiliate_id, campaign_id, visitor_hash, hour) DO NOTHING",
+        )
+        .bind(k.id.0)
+        .bind(k.org_id.0)
+        .bind(k.campaign_id.0)
+        .bind(k.affiliate_id.0)
+        .bind(&k.visitor_hash)
+        .bind(hour)
+        .bind(&k.referrer_domain)
+        .bind(k.source.as_str())
+        .bind(ts(k.at))
+        .execute(&mut *c)
+        .await?;
+        if done.rows_affected() > 0 {
+            let day = k.at.unix_timestamp().div_euclid(86_400);
+            *counts
+                .entry((k.affiliate_id.0, k.campaign_id.0, k.org_id.0, day))
+                .or_default() += 1;
+            outcomes.push(ClickOutcome {
+                id: k.id,
+                recorded: true,
+            });
+        } else {
+            let id: Uuid = sqlx::query_scalar(
+                "SELECT id FROM clicks WHERE affiliate_id = $1 AND campaign_id = $2 AND visitor_hash = $3 AND hour = $4",
+            )
+            .bind(k.affiliate_id.0)
+            .bind(k.campaign_id.0)
+            .bind(&k.visitor_hash)
+            .bind(hour)
+            .fetch_one(&mut *c)
+            .await?;
+            outcomes.push(ClickOutcome {
+                id: ClickId(id),
+                recorded: false,
+            });
+        }
+    }
+    // One counter write per link and day, however many clicks the batch holds.
+    for ((affiliate, campaign, org, day), n) in counts {
+        sqlx::query(
+            "INSERT INTO click_counts (org_id, affiliate_id, campaign_id, day, clicks) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (affiliate_id, campaign_id, day) DO UPDATE SET clicks = click_counts.clicks + excluded.clicks",
+        )
+        .bind(org)
+        .bind(affiliate)
+        .bind(campaign)
+        .bind(day)
+        .bind(n)
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(outcomes)
+}
+
+pub(super) async fn get(c: &mut SqliteConnection, id: ClickId) -> StoreResult<Option<Click>> {
+    sqlx::query("SELECT * FROM clicks WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(click)
+        .transpose()
+}
+
+pub(super) async fn count(
+    c: &mut SqliteConnection,
+    org: OrgId,
+    affiliate: AffiliateId,
+    campaign: Option<CampaignId>,
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(SUM(clicks), 0) FROM click_counts
+         WHERE org_id = $1 AND affiliate_id = $2 AND ($3 IS NULL OR campaign_id = $3)",
+    )
+    .bind(org.0)
+    .bind(affiliate.0)
+    .bind(campaign.map(|c| c.0))
+    .fetch_one(c)
+    .await?)
+}
