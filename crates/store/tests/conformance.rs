@@ -1950,7 +1950,8 @@ async fn clicks_count_once_per_visitor_link_and_hour() -> StoreResult<()> {
     let jane = add_affiliate(tx.as_mut(), acme.id, "jane@acme.test", None, "jane").await?;
     tx.commit().await?;
 
-    let hour_start = OffsetDateTime::from_unix_timestamp(1_800_000_000 - 1_800_000_000 % 3_600).unwrap();
+    // 1_800_000_000 is a whole hour (500,000 × 3,600 s).
+    let hour_start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
     let first = new_click(acme.id, &spring, &jane, 1, hour_start + Duration::minutes(5));
     let repeat = new_click(acme.id, &spring, &jane, 1, hour_start + Duration::minutes(50));
     let other_campaign = new_click(acme.id, &fall, &jane, 1, hour_start + Duration::minutes(6));
