@@ -32,7 +32,7 @@ pub use campaigns::{CampaignPatch, NewCampaign};
 pub use config::AppConfig;
 pub use error::{AppError, AppResult};
 pub use input::Decimal;
-pub use orgs::{CreatedOrg, NewOrg};
+pub use orgs::{CreatedOrg, NewOrg, OrgPatch};
 pub use team::{InviteAcceptance, TeamView};
 
 /// Everything a verb needs: the store, configuration, secrets and the mail transport.

@@ -146,3 +146,54 @@ impl App {
             .ok_or(AppError::NotFound("organization"))
     }
 }
+
+/// A change to the organization's profile: absent fields keep their value, an empty string
+/// clears an optional one.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    /// Display name of the organization's emails (the organization name when empty).
+    pub sender_name: Option<String>,
+    /// Reply-To address of the organization's emails.
+    pub reply_to: Option<String>,
+}
+
+impl App {
+    pub async fn update_org_profile(&self, actor: &Actor, patch: OrgPatch) -> AppResult<Organization> {
+        actor.authorize(afflux_domain::Permission::ManageSettings, true)?;
+        let mut tx = self.store().write().await?;
+        let before = tx
+            .get_org(actor.org_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        let mut after = before.clone();
+        if let Some(name) = &patch.name {
+            after.name = bounded_text("name", name, 120)?;
+        }
+        if let Some(sender) = &patch.sender_name {
+            after.sender_name = afflux_domain::optional_text("senderName", Some(sender), 120)?;
+        }
+        if let Some(reply_to) = &patch.reply_to {
+            after.reply_to = match reply_to.trim() {
+                "" => None,
+                address => Some(Email::parse(address).map_err(|e| e.at("replyTo"))?),
+            };
+        }
+        if after != before {
+            tx.update_org_profile(&after).await?;
+            audit::record(
+                tx.as_mut(),
+                actor.org_id,
+                &actor.audit_name(),
+                "organization.updated",
+                ("organization", &actor.org_id),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(after)
+    }
+}

@@ -36,6 +36,8 @@ pub trait Tx: Send {
     async fn insert_org(&mut self, org: &Organization) -> StoreResult<()>;
     async fn get_org(&mut self, id: OrgId) -> StoreResult<Option<Organization>>;
     async fn set_org_plan(&mut self, id: OrgId, plan: PlanTier, status: SubscriptionStatus) -> StoreResult<bool>;
+    /// Rewrites the profile: name, home currency and sender identity (not plan or status).
+    async fn update_org_profile(&mut self, org: &Organization) -> StoreResult<bool>;
     async fn count_orgs(&mut self) -> StoreResult<i64>;
     /// Serializes writers on this organization until commit (team and plan-limit checks).
     async fn lock_org(&mut self, id: OrgId) -> StoreResult<()>;

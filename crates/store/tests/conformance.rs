@@ -2002,3 +2002,47 @@ async fn clicks_count_once_per_visitor_link_and_hour() -> StoreResult<()> {
     assert_eq!(tx.get_click(repeat.id).await?, None, "the repeat was not stored");
     Ok(())
 }
+
+#[tokio::test]
+async fn organization_profiles_are_updated_within_their_org() -> StoreResult<()> {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let mut tx = store.write().await?;
+    let acme = add_org(tx.as_mut(), "Acme").await?;
+    let other = add_org(tx.as_mut(), "Other").await?;
+    tx.commit().await?;
+
+    let renamed = Organization {
+        name: "Acme Courses".into(),
+        sender_name: Some("Acme Partners".into()),
+        reply_to: Some(email("partners@acme.test")),
+        home_currency: Currency::EUR,
+        // Plan and status are the operator's: a profile update never changes them.
+        plan: PlanTier::Starter,
+        subscription_status: SubscriptionStatus::Canceled,
+        ..acme.clone()
+    };
+    let mut tx = store.write().await?;
+    assert!(tx.update_org_profile(&renamed).await?);
+    assert!(
+        !tx.update_org_profile(&Organization {
+            id: OrgId::new(),
+            ..renamed.clone()
+        })
+        .await?
+    );
+    tx.commit().await?;
+
+    let mut tx = store.read().await?;
+    let stored = tx.get_org(acme.id).await?.expect("org");
+    assert_eq!(stored.name, "Acme Courses");
+    assert_eq!(stored.sender_name.as_deref(), Some("Acme Partners"));
+    assert_eq!(stored.reply_to, Some(email("partners@acme.test")));
+    assert_eq!(stored.home_currency, Currency::EUR);
+    assert_eq!(
+        (stored.plan, stored.subscription_status),
+        (acme.plan, acme.subscription_status)
+    );
+    assert_eq!(tx.get_org(other.id).await?.expect("other org"), other);
+    Ok(())
+}

@@ -133,3 +133,17 @@ pub(super) async fn lock_instance(c: &mut PgConnection) -> StoreResult<()> {
         .await?;
     Ok(())
 }
+
+pub(super) async fn update_profile(c: &mut PgConnection, o: &Organization) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE organizations SET name = $2, home_currency = $3, sender_name = $4, reply_to = $5 WHERE id = $1",
+    )
+    .bind(o.id.0)
+    .bind(&o.name)
+    .bind(o.home_currency.code())
+    .bind(&o.sender_name)
+    .bind(o.reply_to.as_ref().map(|e| e.as_str()))
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -38,6 +38,9 @@ impl Tx for PgTx {
     async fn set_org_plan(&mut self, id: OrgId, plan: PlanTier, status: SubscriptionStatus) -> StoreResult<bool> {
         orgs::set_plan(&mut self.tx, id, plan, status).await
     }
+    async fn update_org_profile(&mut self, org: &Organization) -> StoreResult<bool> {
+        orgs::update_profile(&mut self.tx, org).await
+    }
     async fn count_orgs(&mut self) -> StoreResult<i64> {
         orgs::count(&mut self.tx).await
     }

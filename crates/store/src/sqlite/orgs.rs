@@ -109,3 +109,17 @@ pub(super) async fn list_for_user(
     let rows = sqlx::query(&sql).bind(user.0).fetch_all(c).await?;
     rows.iter().map(|r| Ok((org(r)?, get_parsed(r, "role")?))).collect()
 }
+
+pub(super) async fn update_profile(c: &mut SqliteConnection, o: &Organization) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE organizations SET name = $2, home_currency = $3, sender_name = $4, reply_to = $5 WHERE id = $1",
+    )
+    .bind(o.id.0)
+    .bind(&o.name)
+    .bind(o.home_currency.code())
+    .bind(&o.sender_name)
+    .bind(o.reply_to.as_ref().map(|e| e.as_str()))
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

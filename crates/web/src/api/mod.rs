@@ -46,7 +46,7 @@ pub fn routes() -> Router<AppState> {
         .routes(routes!(affiliates::reject))
         .routes(routes!(affiliates::pause))
         .routes(routes!(affiliates::ban))
-        .routes(routes!(team::organization))
+        .routes(routes!(team::organization, team::update_organization))
         .routes(routes!(team::team))
         .routes(routes!(team::invite))
         .routes(routes!(team::cancel_invite))

@@ -1,4 +1,4 @@
-use afflux_app::NewApiKey;
+use afflux_app::{NewApiKey, OrgPatch};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,6 +12,16 @@ use crate::extract::{ApiActor, ApiJson, parse_id};
 #[utoipa::path(get, path = "/api/v1/organization", tag = "team", responses((status = 200, body = OrganizationView)), security(("bearer" = [])))]
 pub async fn organization(State(s): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<OrganizationView>, ApiError> {
     Ok(Json(s.app.organization(&actor).await?.into()))
+}
+
+/// Change the organization's name and the sender identity of its emails (Owner or Admin).
+#[utoipa::path(patch, path = "/api/v1/organization", tag = "team", request_body = OrgPatch, responses((status = 200, body = OrganizationView)), security(("bearer" = [])))]
+pub async fn update_organization(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(patch): ApiJson<OrgPatch>,
+) -> Result<Json<OrganizationView>, ApiError> {
+    Ok(Json(s.app.update_org_profile(&actor, patch).await?.into()))
 }
 
 /// Team members and open invitations.

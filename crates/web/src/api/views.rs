@@ -32,12 +32,23 @@ pub struct OrganizationView {
     pub plan: PlanTier,
     pub subscription_status: SubscriptionStatus,
     pub home_currency: Currency,
+    pub sender_name: Option<String>,
+    pub reply_to: Option<String>,
     pub created_at: String,
 }
 
 impl From<Organization> for OrganizationView {
     fn from(o: Organization) -> Self {
-        Self { id: o.id, name: o.name, plan: o.plan, subscription_status: o.subscription_status, home_currency: o.home_currency, created_at: rfc3339(o.created_at) }
+        Self {
+            id: o.id,
+            name: o.name,
+            plan: o.plan,
+            subscription_status: o.subscription_status,
+            home_currency: o.home_currency,
+            sender_name: o.sender_name,
+            reply_to: o.reply_to.map(|e| e.to_string()),
+            created_at: rfc3339(o.created_at),
+        }
     }
 }
 
