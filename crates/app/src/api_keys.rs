@@ -132,19 +132,26 @@ impl App {
         if !secret.starts_with(KEY_PREFIX) {
             return Err(unauthorized());
         }
-        let key = self
-            .store()
-            .read()
-            .await?
+        let mut tx = self.store().read().await?;
+        let key = tx
             .get_api_key_by_hash(&sha256(secret))
             .await?
             .ok_or_else(unauthorized)?;
         if key.revoked_at.is_some() {
             return Err(unauthorized());
         }
+        // A key never outranks the member who made it: it acts with the weaker of the two roles
+        // (Role orders from most to least powerful), and stops working when they leave the team.
+        let role = match key.created_by {
+            None => key.role,
+            Some(user) => match tx.get_member(key.org_id, user).await? {
+                Some(member) => key.role.max(member.role),
+                None => return Err(unauthorized()),
+            },
+        };
         Ok(Actor {
             org_id: key.org_id,
-            role: key.role,
+            role,
             kind: ActorKind::ApiKey {
                 id: key.id,
                 scope: key.scope,

@@ -136,6 +136,15 @@ impl App {
             .get_invite(actor.org_id, id)
             .await?
             .ok_or(AppError::NotFound("invite"))?;
+        if invite.role == Role::Owner {
+            // The owner's own setup link (from `afflux org create`): canceling it would leave
+            // the organization's Owner with no way to set a password.
+            return Err(AppError::conflict(
+                "owner_setup_invite",
+                None,
+                "the Owner's setup invitation cannot be canceled",
+            ));
+        }
         tx.delete_invite(actor.org_id, id).await?;
         let summary = serde_json::json!({ "email": invite.email, "role": invite.role });
         audit::record(

@@ -1,9 +1,73 @@
-//! The browser UI: server-rendered pages with htmx.
+//! The browser UI: server-rendered pages with htmx. Every unsafe request passes the CSRF origin
+//! check; the session lives in an HttpOnly cookie.
 
-use axum::Router;
+mod affiliates;
+mod assets;
+mod campaigns;
+mod csrf;
+mod invites;
+mod page;
+mod session;
+mod setup;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
+use crate::error::ApiError;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+/// Pages load only this instance's own script and styles, and nobody may frame them
+/// (clickjacking on the Approve buttons).
+const CSP: &str =
+    "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    let pages = Router::new()
+        .route("/", get(setup::root))
+        .route("/setup", get(setup::setup_page).post(setup::setup))
+        .route("/login", get(setup::login_page).post(setup::login))
+        .route("/logout", post(setup::logout))
+        .route("/invites/{token}", get(invites::invite_page).post(invites::accept))
+        .route("/dashboard", get(setup::dashboard_home))
+        .route("/dashboard/campaigns", get(campaigns::list))
+        .route(
+            "/dashboard/campaigns/new",
+            get(campaigns::new_page).post(campaigns::create),
+        )
+        .route("/dashboard/affiliates", get(affiliates::list))
+        .route("/dashboard/affiliates/{id}/approve", post(affiliates::approve))
+        .route("/dashboard/affiliates/{id}/reject", post(affiliates::reject))
+        .layer(middleware::from_fn_with_state(state, csrf::check_origin))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        // Pages show an organization's data: never kept by caches, nor shown from the back
+        // button's cache after signing out.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new().route("/static/{file}", get(assets::serve)).merge(pages)
+}
+
+/// Unknown paths: JSON under `/api/`, a friendly page everywhere else (people type URLs).
+pub async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        ApiError::NotFound.into_response()
+    } else {
+        page::not_found_page()
+    }
 }
