@@ -1,0 +1,203 @@
+//! The one verb that records conversions, for one or a batch, inside the caller's write
+//! transaction: attribution, commission, customer binding, audit. Each step is one statement
+//! for the whole batch, so a batch costs little more than a single conversion.
+
+use std::collections::HashMap;
+
+use afflux_domain::{
+    AttributionContext, CommissionStatus, Conversion, ConversionId, ConversionSource, ConversionType, Email, Money,
+    attribute, commission_for,
+};
+use afflux_store::{AuditEntry, CustomerBinding, Tx};
+use time::OffsetDateTime;
+
+use super::signals::Resolver;
+use super::{NewConversion, Recorded};
+use crate::{App, AppError, AppResult};
+
+/// Where a conversion of the batch stands before the insert.
+enum Slot {
+    Unattributed(afflux_domain::Unattributed),
+    /// Awaits the insert: index into the conversions to insert.
+    Insert(usize),
+}
+
+impl App {
+    /// Records one conversion in the caller's transaction (see [`record_conversions`]).
+    pub(crate) async fn record_conversion(
+        &self,
+        tx: &mut dyn Tx,
+        input: NewConversion,
+        actor: &str,
+    ) -> AppResult<Recorded> {
+        let mut recorded = record_conversions(tx, vec![input], actor).await?;
+        Ok(recorded.remove(0))
+    }
+}
+
+/// Records conversions in order, in the caller's write transaction: decides each attribution,
+/// computes the commission (Pending; Denied and zero for a self-referral), binds the customer to
+/// the affiliate (the first binding wins, also within the batch), writes the audit entries. A
+/// sale recorded before (another event about it, or twice in the batch) changes nothing.
+/// Follow-up jobs (affiliate emails, outbound webhooks) will be enqueued here too.
+pub(crate) async fn record_conversions(
+    tx: &mut dyn Tx,
+    inputs: Vec<NewConversion>,
+    actor: &str,
+) -> AppResult<Vec<Recorded>> {
+    let now = OffsetDateTime::now_utc();
+    let mut resolver = Resolver::default();
+    resolver.preload_bindings(tx, &inputs).await?;
+    let mut slots = Vec::with_capacity(inputs.len());
+    let mut pending: Vec<(Conversion, Vec<String>)> = vec![];
+    let mut by_key: HashMap<(afflux_domain::OrgId, afflux_domain::ConversionProvider, String), usize> = HashMap::new();
+    for input in inputs {
+        let key = (input.org_id, input.provider, input.external_id.clone());
+        if let Some(&i) = by_key.get(&key) {
+            slots.push(Slot::Insert(i));
+            continue;
+        }
+        let found = resolver.resolve(tx, &input).await?;
+        let email_key = input.customer.email.as_ref().map(Email::key);
+        let ctx = AttributionContext {
+            now: input.occurred_at,
+            customer_email_key: email_key.as_deref(),
+            renewal: input.kind == ConversionType::Recurring,
+        };
+        let won = match attribute(&found.signals, ctx) {
+            Ok(won) => won,
+            Err(why) => {
+                slots.push(Slot::Unattributed(why));
+                continue;
+            }
+        };
+        let detail = &found.details[won.signal];
+        let t = &detail.target;
+        let commission = if won.self_referral {
+            Money::zero(input.amount.currency)
+        } else {
+            let rule = t.commission_override.unwrap_or(t.commission);
+            commission_for(t.commission_model, rule, t.currency, input.kind, input.amount)
+        };
+        let conversion = Conversion {
+            id: ConversionId::new(),
+            org_id: input.org_id,
+            campaign_id: won.campaign_id,
+            affiliate_id: won.affiliate_id,
+            kind: input.kind,
+            source: if input.kind == ConversionType::Lead {
+                ConversionSource::Lead
+            } else {
+                won.source
+            },
+            status: if won.self_referral {
+                CommissionStatus::Denied
+            } else {
+                CommissionStatus::Pending
+            },
+            amount: input.amount,
+            refunded_minor: 0,
+            commission,
+            initial_commission_minor: commission.minor,
+            provider: input.provider,
+            external_id: input.external_id,
+            event_id: input.event_id,
+            customer_id: input.customer.id,
+            customer_email_key: email_key,
+            customer_name: input.customer.name,
+            subscription_id: input.refs.subscription_id,
+            invoice_id: input.refs.invoice_id,
+            charge_id: input.refs.charge_id,
+            payment_intent_id: input.refs.payment_intent_id,
+            product_id: input.refs.product_id,
+            coupon_code: detail.coupon_code.clone(),
+            click_id: detail.click_id,
+            self_referral: won.self_referral,
+            occurred_at: input.occurred_at,
+            created_at: now,
+            updated_at: now,
+        };
+        // A self-referral binds nobody: the customer's later purchases must not credit them.
+        let keys = if won.self_referral { vec![] } else { input.customer.keys };
+        resolver.bind(
+            conversion.org_id,
+            &keys,
+            conversion.affiliate_id,
+            conversion.campaign_id,
+        );
+        by_key.insert(key, pending.len());
+        slots.push(Slot::Insert(pending.len()));
+        pending.push((conversion, keys));
+    }
+
+    // Inserted in one order by every transaction, so concurrent ones on PostgreSQL cannot
+    // deadlock on each other's unique keys.
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&pending[a].0, &pending[b].0);
+        (x.org_id, x.provider, &x.external_id).cmp(&(y.org_id, y.provider, &y.external_id))
+    });
+    let sorted: Vec<Conversion> = order.iter().map(|&i| pending[i].0.clone()).collect();
+    let flags = tx.insert_conversions(&sorted).await?;
+    let mut inserted = vec![false; pending.len()];
+    for (&i, flag) in order.iter().zip(flags) {
+        inserted[i] = flag;
+    }
+
+    let mut outcomes: Vec<Recorded> = Vec::with_capacity(pending.len());
+    let mut bindings: Vec<CustomerBinding> = vec![];
+    let mut audits: Vec<AuditEntry> = vec![];
+    for (i, (conversion, keys)) in pending.into_iter().enumerate() {
+        if !inserted[i] {
+            // Another event about the same sale recorded it before.
+            let existing = tx
+                .get_conversion_by_external_id(conversion.org_id, conversion.provider, &conversion.external_id)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a conflicting conversion vanished")))?;
+            outcomes.push(Recorded::Existing(existing));
+            continue;
+        }
+        bindings.extend(keys.into_iter().map(|key| CustomerBinding {
+            org_id: conversion.org_id,
+            customer_key: key,
+            affiliate_id: conversion.affiliate_id,
+            campaign_id: conversion.campaign_id,
+            conversion_id: Some(conversion.id),
+            created_at: now,
+        }));
+        audits.push(AuditEntry {
+            id: uuid::Uuid::now_v7(),
+            org_id: conversion.org_id,
+            actor: actor.to_owned(),
+            action: "conversion.recorded".into(),
+            object_type: "conversion".into(),
+            object_id: conversion.id.to_string(),
+            before: None,
+            after: Some(super::audit_view(&conversion)),
+            at: now,
+        });
+        outcomes.push(Recorded::New(conversion));
+    }
+    // The first binding of a key in the batch wins; one lock order, as above.
+    let mut first: HashMap<(afflux_domain::OrgId, String), CustomerBinding> = HashMap::new();
+    for b in bindings {
+        first.entry((b.org_id, b.customer_key.clone())).or_insert(b);
+    }
+    let mut bindings: Vec<CustomerBinding> = first.into_values().collect();
+    bindings.sort_by(|a, b| (a.org_id, &a.customer_key).cmp(&(b.org_id, &b.customer_key)));
+    tx.bind_customers(&bindings).await?;
+    tx.insert_audits(&audits).await?;
+
+    // A second report of a sale within the batch finds the first.
+    let mut answered = vec![false; outcomes.len()];
+    Ok(slots
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::Unattributed(why) => Recorded::Unattributed(why),
+            Slot::Insert(i) => match (&outcomes[i], std::mem::replace(&mut answered[i], true)) {
+                (Recorded::New(c), true) => Recorded::Existing(c.clone()),
+                (other, _) => other.clone(),
+            },
+        })
+        .collect())
+}

@@ -1,0 +1,60 @@
+//! The organization's tracking secrets: the S2S signing secret and the Stripe webhook secret.
+
+use afflux_app::conversions::{StripeSettings, StripeWebhookSecret};
+use afflux_domain::OrgId;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiActor, ApiJson};
+
+/// The Stripe connection: whether a webhook secret is set, and where Stripe should send events.
+#[utoipa::path(get, path = "/api/v1/integrations/stripe", tag = "integrations",
+    responses((status = 200, body = StripeSettings)), security(("bearer" = [])))]
+pub async fn stripe_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<StripeSettings>, ApiError> {
+    Ok(Json(s.app.stripe_settings(&actor).await?))
+}
+
+/// Set the Stripe webhook endpoint's signing secret (`whsec_…`; Admin or Owner). Stored
+/// encrypted and never shown again.
+#[utoipa::path(put, path = "/api/v1/integrations/stripe", tag = "integrations", request_body = StripeWebhookSecret,
+    responses((status = 200, body = StripeSettings)), security(("bearer" = [])))]
+pub async fn set_stripe_secret(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<StripeWebhookSecret>,
+) -> Result<Json<StripeSettings>, ApiError> {
+    Ok(Json(s.app.set_stripe_webhook_secret(&actor, input).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningSecretView {
+    /// Send it as `X-Afflux-Organization`.
+    organization_id: OrgId,
+    /// The HMAC-SHA256 key of `X-Afflux-Signature`, used as its UTF-8 bytes.
+    signing_secret: String,
+    /// What is signed: the timestamp header, a dot, the raw body.
+    signed_payload: &'static str,
+}
+
+/// The S2S signing secret (Owner only; read_write key).
+#[utoipa::path(get, path = "/api/v1/tracking/signing-secret", tag = "integrations",
+    responses((status = 200, body = SigningSecretView), (status = 403)), security(("bearer" = [])))]
+pub async fn signing_secret(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<SigningSecretView>, ApiError> {
+    let secret = s.app.s2s_signing_secret(&actor).await?;
+    Ok(Json(SigningSecretView {
+        organization_id: actor.org_id,
+        signing_secret: secret,
+        signed_payload: "{X-Afflux-Timestamp}.{raw body}",
+    }))
+}
