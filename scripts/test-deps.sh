@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the test suite drives for real: Chromium (browser tests, via playwright-core)
-# and aiosmtpd (a real SMTP server for the email tests). Idempotent; quick when all is present.
+# Installs what the test suite drives for real: Chromium (browser tests, via playwright-core),
+# aiosmtpd (a real SMTP server for the email tests) and Stripe's own Python library (it signs and
+# verifies the webhook events of the Stripe tests). Idempotent; quick when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,11 @@ fi
 if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
     echo "installing aiosmtpd" >&2
     python3 -m pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6
+fi
+
+if ! python3 -c "import stripe" >/dev/null 2>&1; then
+    echo "installing stripe (Python)" >&2
+    python3 -m pip install --quiet --disable-pip-version-check stripe==16.1.0
 fi
 
 if [ ! -d e2e/node_modules/playwright-core ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then

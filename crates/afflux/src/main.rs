@@ -95,10 +95,22 @@ async fn serve(settings: &Settings, with_worker: bool) -> anyhow::Result<()> {
 async fn org(settings: &Settings, cmd: OrgCommand) -> anyhow::Result<()> {
     let app = build_app(settings, public_url(settings)).await?;
     let output = match cmd {
-        OrgCommand::Create { name, owner_email, plan, status } => {
+        OrgCommand::Create {
+            name,
+            owner_email,
+            plan,
+            status,
+        } => {
             let plan = plan.map(|p| PlanTier::parse("plan", &p)).transpose()?;
             let status = status.map(|s| SubscriptionStatus::parse("status", &s)).transpose()?;
-            let created = app.create_org(NewOrg { name, owner_email, plan, status }).await?;
+            let created = app
+                .create_org(NewOrg {
+                    name,
+                    owner_email,
+                    plan,
+                    status,
+                })
+                .await?;
             serde_json::json!({
                 "organizationId": created.org.id,
                 "name": created.org.name,
@@ -112,7 +124,11 @@ async fn org(settings: &Settings, cmd: OrgCommand) -> anyhow::Result<()> {
         OrgCommand::SetPlan { org, plan, status } => {
             let org: OrgId = org.parse().context("--org must be an organization id")?;
             let updated = app
-                .set_plan(org, PlanTier::parse("plan", &plan)?, SubscriptionStatus::parse("status", &status)?)
+                .set_plan(
+                    org,
+                    PlanTier::parse("plan", &plan)?,
+                    SubscriptionStatus::parse("status", &status)?,
+                )
                 .await?;
             serde_json::json!({ "organizationId": updated.id, "plan": updated.plan, "subscriptionStatus": updated.subscription_status })
         }
@@ -123,12 +139,17 @@ async fn org(settings: &Settings, cmd: OrgCommand) -> anyhow::Result<()> {
 }
 
 fn public_url(settings: &Settings) -> String {
-    settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind))
+    settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind))
 }
 
 fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AFFLUX_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if settings.log_format == "json" {
         builder.json().init();
     } else {
@@ -140,7 +161,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

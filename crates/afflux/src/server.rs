@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use afflux_app::{App, AppConfig};
+use afflux_app::tracking::WriterConfig;
+use afflux_app::{App, AppConfig, TrustedProxies};
 use afflux_integrations::email::{FileTransport, MailTransport, SmtpTransport};
 use anyhow::Context;
 use tokio::sync::watch;
@@ -14,7 +15,9 @@ use crate::Settings;
 
 /// Opens the database (applying migrations) and builds the app.
 pub async fn build_app(settings: &Settings, public_url: String) -> anyhow::Result<App> {
-    let store = afflux_store::connect(&settings.database_url).await.context("opening the database")?;
+    let store = afflux_store::connect(&settings.database_url)
+        .await
+        .context("opening the database")?;
     let mailer: Arc<dyn MailTransport> = match &settings.smtp_url {
         Some(url) if !url.is_empty() => Arc::new(SmtpTransport::from_url(url)?),
         _ => Arc::new(FileTransport::new(&settings.mail_dir)),
@@ -26,6 +29,11 @@ pub async fn build_app(settings: &Settings, public_url: String) -> anyhow::Resul
         default_status,
         mail_from: settings.mail_from.clone(),
         secret_key: settings.secret_key.clone(),
+        trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies)?,
+        click_writer: WriterConfig {
+            max_wait: Duration::from_millis(settings.click_batch_wait_ms),
+            ..WriterConfig::default()
+        },
         ..AppConfig::default()
     };
     Ok(App::new(store, config, mailer).await?)
@@ -41,12 +49,17 @@ pub struct Server {
 
 impl Server {
     pub async fn start(settings: &Settings, with_worker: bool) -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(&settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
+        let listener = tokio::net::TcpListener::bind(&settings.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
         let addr = listener.local_addr()?;
         let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let app = build_app(settings, public_url).await?;
         let (stop, stopped) = watch::channel(false);
-        let limits = afflux_web::Limits { api_per_minute: settings.api_requests_per_minute, ..Default::default() };
+        let limits = afflux_web::Limits {
+            api_per_minute: settings.api_requests_per_minute,
+            ..Default::default()
+        };
         let router = afflux_web::router(app.clone(), limits);
         let mut tasks = vec![tokio::spawn({
             let stopped = stopped.clone();
@@ -57,7 +70,11 @@ impl Server {
             }
         })];
         if with_worker {
-            tasks.push(tokio::spawn(afflux_app::jobs::run_worker(app.clone(), Duration::from_secs(1), until(stopped))));
+            tasks.push(tokio::spawn(afflux_app::jobs::run_worker(
+                app.clone(),
+                Duration::from_secs(1),
+                until(stopped),
+            )));
         }
         Ok(Self { addr, app, stop, tasks })
     }

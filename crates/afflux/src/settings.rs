@@ -24,6 +24,12 @@ pub struct Settings {
     pub api_requests_per_minute: u32,
     /// `pretty` or `json`.
     pub log_format: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: comma-separated addresses or
+    /// CIDR ranges. Empty: the connection's peer is the client.
+    pub trusted_proxies: String,
+    /// How long the click writer waits for more clicks before committing a batch; 0 commits
+    /// what is queued at once (batches still form from clicks arriving during a commit).
+    pub click_batch_wait_ms: u64,
 }
 
 impl Default for Settings {
@@ -40,6 +46,8 @@ impl Default for Settings {
             default_status: "Active".into(),
             api_requests_per_minute: 600,
             log_format: "pretty".into(),
+            trusted_proxies: String::new(),
+            click_batch_wait_ms: 0,
         }
     }
 }

@@ -25,7 +25,15 @@ impl SmtpSink {
         let port = free_port();
         let maildir = dir.join("maildir");
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(&maildir)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -33,15 +41,22 @@ impl SmtpSink {
             .expect("python3 with aiosmtpd is needed: run scripts/test-deps.sh");
         let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start: run scripts/test-deps.sh");
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not start: run scripts/test-deps.sh"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         SmtpSink { child, port, maildir }
     }
 
     fn messages(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return vec![] };
-        entries.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect()
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return vec![];
+        };
+        entries
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect()
     }
 }
 
@@ -71,7 +86,12 @@ async fn start(db: &TestDb, smtp_url: &str, dir: &Path, with_worker: bool) -> Se
 async fn org_with_campaign(server: &Server, slug: &str) -> (Actor, afflux_domain::CampaignId) {
     let created = server
         .app
-        .create_org(NewOrg { name: "Brightwave Courses".into(), owner_email: "owner@brand.test".into(), plan: None, status: None })
+        .create_org(NewOrg {
+            name: "Brightwave Courses".into(),
+            owner_email: "owner@brand.test".into(),
+            plan: None,
+            status: None,
+        })
         .await
         .unwrap();
     let actor = Actor::operator(created.org.id);
@@ -116,7 +136,10 @@ fn decode_qp(message: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'=', Some(b)) => {
                 out.push(b);
@@ -144,26 +167,58 @@ async fn approval_email_goes_through_smtp_with_one_click_unsubscribe() {
     let server = start(&db, &format!("smtp://127.0.0.1:{}", smtp.port), dir.path(), true).await;
     let (actor, campaign) = org_with_campaign(&server, "courses").await;
 
-    let invite = AffiliateInvite { program_id: campaign, email: "Jane.Doe@Example.com".into(), name: Some("Jane".into()) };
+    let invite = AffiliateInvite {
+        program_id: campaign,
+        email: "Jane.Doe@Example.com".into(),
+        name: Some("Jane".into()),
+    };
     let (affiliate, _) = server.app.invite_affiliate(&actor, invite).await.unwrap();
 
     let message = wait_for("the approval email", async || smtp.messages().into_iter().next()).await;
     assert_eq!(header(&message, "To"), Some("Jane.Doe@Example.com"));
-    assert_eq!(header(&message, "From"), Some("\"Brightwave Courses\" <partners@brand.test>"));
-    assert_eq!(header(&message, "Subject"), Some("You're approved for Campaign courses"));
-    assert_eq!(header(&message, "List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    assert_eq!(
+        header(&message, "From"),
+        Some("\"Brightwave Courses\" <partners@brand.test>")
+    );
+    assert_eq!(
+        header(&message, "Subject"),
+        Some("You're approved for Campaign courses")
+    );
+    assert_eq!(
+        header(&message, "List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
     let unsubscribe = header(&message, "List-Unsubscribe").expect("List-Unsubscribe header");
     let unsubscribe = unsubscribe.trim_start_matches('<').trim_end_matches('>').to_owned();
-    assert!(unsubscribe.starts_with(&format!("{}/unsubscribe/", server.url())), "{unsubscribe}");
+    assert!(
+        unsubscribe.starts_with(&format!("{}/unsubscribe/", server.url())),
+        "{unsubscribe}"
+    );
     let body = decode_qp(&message);
-    assert!(body.contains(&format!("https://brand.test/pricing?via={}", affiliate.slug)), "the referral link is in the body");
+    assert!(
+        body.contains(&format!("https://brand.test/pricing?via={}", affiliate.slug)),
+        "the referral link is in the body"
+    );
 
     // A GET (a mail scanner following the link) shows a confirmation and changes nothing.
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let page = http.get(&unsubscribe).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("j***@example.com"));
-    assert!(!server.app.store().read().await.unwrap().is_suppressed("jane.doe@example.com").await.unwrap());
+    assert!(
+        !server
+            .app
+            .store()
+            .read()
+            .await
+            .unwrap()
+            .is_suppressed("jane.doe@example.com")
+            .await
+            .unwrap()
+    );
 
     // The mailbox provider's one-click POST unsubscribes at once, with a 200 and no redirect;
     // repeats succeed too.
@@ -177,15 +232,37 @@ async fn approval_email_goes_through_smtp_with_one_click_unsubscribe() {
             .unwrap();
         assert_eq!(response.status(), 200);
     }
-    assert!(server.app.store().read().await.unwrap().is_suppressed("jane.doe@example.com").await.unwrap());
+    assert!(
+        server
+            .app
+            .store()
+            .read()
+            .await
+            .unwrap()
+            .is_suppressed("jane.doe@example.com")
+            .await
+            .unwrap()
+    );
 
     // A forged token is refused.
     let forged = format!("{}x", unsubscribe);
-    assert_eq!(http.post(&forged).body("List-Unsubscribe=One-Click").send().await.unwrap().status(), 404);
+    assert_eq!(
+        http.post(&forged)
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 
     // The suppression list is read at send time: the next email to her is skipped, not sent.
     let second = new_campaign(&server, &actor, "coaching").await;
-    let invite = AffiliateInvite { program_id: second, email: "jane.doe@example.com".into(), name: None };
+    let invite = AffiliateInvite {
+        program_id: second,
+        email: "jane.doe@example.com".into(),
+        name: None,
+    };
     server.app.invite_affiliate(&actor, invite).await.unwrap();
     wait_for("the queue to drain", async || {
         let counts = server.app.job_counts().await.unwrap();
@@ -205,11 +282,17 @@ async fn team_invite_email_reaches_the_invited_address() {
     let server = start(&db, &format!("smtp://127.0.0.1:{}", smtp.port), dir.path(), true).await;
     let (actor, _) = org_with_campaign(&server, "courses").await;
 
-    let invite = server.app.invite_member(&actor, "manager@brand.test", afflux_domain::Role::Manager).await.unwrap();
+    let invite = server
+        .app
+        .invite_member(&actor, "manager@brand.test", afflux_domain::Role::Manager)
+        .await
+        .unwrap();
     let message = wait_for("the invitation email", async || smtp.messages().into_iter().next()).await;
     assert_eq!(header(&message, "To"), Some("manager@brand.test"));
     let message = decode_qp(&message);
-    let link_start = message.find(&format!("{}/invites/", server.url())).expect("invite link in the body");
+    let link_start = message
+        .find(&format!("{}/invites/", server.url()))
+        .expect("invite link in the body");
     let token: String = message[link_start..]
         .trim_start_matches(&format!("{}/invites/", server.url()))
         .chars()
@@ -227,12 +310,20 @@ async fn a_down_smtp_server_keeps_the_email_queued_for_retry() {
     // Nothing listens on this port: every delivery fails as a transient error.
     let server = start(&db, &format!("smtp://127.0.0.1:{}", free_port()), dir.path(), false).await;
     let (actor, campaign) = org_with_campaign(&server, "courses").await;
-    let invite = AffiliateInvite { program_id: campaign, email: "jane@example.com".into(), name: None };
+    let invite = AffiliateInvite {
+        program_id: campaign,
+        email: "jane@example.com".into(),
+        name: None,
+    };
     server.app.invite_affiliate(&actor, invite).await.unwrap();
 
     assert_eq!(server.app.run_due_jobs(10).await.unwrap(), 1);
     let counts = server.app.job_counts().await.unwrap();
-    assert_eq!((counts.queued, counts.running, counts.dead), (1, 0, 0), "the job waits for its retry, not lost");
+    assert_eq!(
+        (counts.queued, counts.running, counts.dead),
+        (1, 0, 0),
+        "the job waits for its retry, not lost"
+    );
     // Its retry is scheduled in the future with backoff, so an immediate pass runs nothing.
     assert_eq!(server.app.run_due_jobs(10).await.unwrap(), 0);
     server.stop().await;

@@ -62,6 +62,7 @@ impl App {
             .ok_or(AppError::NotFound("program"))?;
         let result = self.add_member(tx.as_mut(), &campaign, input, None, "public").await?;
         tx.commit().await?;
+        self.links_changed();
         self.wake_worker();
         Ok(result)
     }
@@ -83,6 +84,7 @@ impl App {
             .add_member(tx.as_mut(), &campaign, input, None, &actor.audit_name())
             .await?;
         tx.commit().await?;
+        self.links_changed();
         self.wake_worker();
         Ok(result)
     }
@@ -117,6 +119,7 @@ impl App {
             )
             .await?;
         tx.commit().await?;
+        self.links_changed();
         self.wake_worker();
         Ok((affiliate, membership))
     }
@@ -150,6 +153,10 @@ impl App {
         let now = OffsetDateTime::now_utc();
         let org = campaign.org_id;
 
+        // Racing requests for one person (PostgreSQL; SQLite writers are serialized already)
+        // would otherwise both miss the lookups below and the loser hit a bare unique violation:
+        // serialized, the loser sees the winner's rows and answers `already_applied`.
+        tx.lock_org(org).await?;
         let affiliate = match tx.get_affiliate_by_email(org, &email.key()).await? {
             Some(existing) => existing,
             None => {
@@ -175,7 +182,13 @@ impl App {
                     slug,
                     created_at: now,
                 };
-                tx.insert_affiliate(&affiliate).await?;
+                tx.insert_affiliate(&affiliate).await.map_err(|e| {
+                    if e.is_conflict_on("slug_key") {
+                        AppError::conflict("slug_taken", Some("slug"), "this alias is taken; choose another")
+                    } else {
+                        e.into()
+                    }
+                })?;
                 audit::record(
                     tx,
                     org,
@@ -327,6 +340,7 @@ impl App {
             _ => {}
         }
         tx.commit().await?;
+        self.links_changed();
         self.wake_worker();
         Ok(after)
     }
@@ -357,6 +371,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.links_changed();
         Ok(after)
     }
 

@@ -256,6 +256,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.links_changed();
         Ok(c)
     }
 

@@ -15,6 +15,10 @@ pub struct AppConfig {
     pub secret_key: Option<String>,
     pub session_days: i64,
     pub job_max_attempts: i32,
+    /// Peers whose `X-Forwarded-For` names the client (reverse proxies); none by default.
+    pub trusted_proxies: crate::TrustedProxies,
+    /// How the group-commit click writer batches.
+    pub click_writer: crate::tracking::WriterConfig,
 }
 
 impl Default for AppConfig {
@@ -27,6 +31,8 @@ impl Default for AppConfig {
             secret_key: None,
             session_days: 14,
             job_max_attempts: 8,
+            trusted_proxies: crate::TrustedProxies::default(),
+            click_writer: crate::tracking::WriterConfig::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod campaigns;
 mod config;
+pub mod conversions;
 mod error;
 mod input;
 pub mod jobs;
@@ -17,6 +18,7 @@ mod orgs;
 mod passwords;
 mod secrets;
 mod team;
+pub mod tracking;
 
 use std::sync::Arc;
 
@@ -34,6 +36,7 @@ pub use error::{AppError, AppResult};
 pub use input::Decimal;
 pub use orgs::{CreatedOrg, NewOrg, OrgPatch};
 pub use team::{InviteAcceptance, TeamView};
+pub use tracking::{Redirect, ScriptClick, TrackedClick, TrustedProxies, Visit};
 
 /// Everything a verb needs: the store, configuration, secrets and the mail transport.
 #[derive(Clone)]
@@ -48,6 +51,9 @@ struct Inner {
     mailer: Arc<dyn MailTransport>,
     throttle: LoginThrottle,
     jobs_ready: Notify,
+    tracking: tracking::Tracking,
+    /// The group-commit writer of signed S2S sales.
+    ingest: conversions::Ingest,
 }
 
 impl App {
@@ -55,6 +61,9 @@ impl App {
     /// instance secret.
     pub async fn new(store: Arc<dyn Store>, config: AppConfig, mailer: Arc<dyn MailTransport>) -> AppResult<Self> {
         let secrets = secrets::Secrets::load(store.as_ref(), config.secret_key.as_deref()).await?;
+        let visitor_key = secrets.derive_token("visitor-hash", b"").into_bytes();
+        let tracking = tracking::Tracking::new(store.clone(), visitor_key, config.click_writer);
+        let store_for_ingest = store.clone();
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -63,6 +72,8 @@ impl App {
                 mailer,
                 throttle: LoginThrottle::default(),
                 jobs_ready: Notify::new(),
+                tracking,
+                ingest: conversions::Ingest::new(store_for_ingest),
             }),
         })
     }

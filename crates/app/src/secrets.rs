@@ -5,6 +5,8 @@
 use afflux_store::Store;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, AeadCore, OsRng, Payload};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -63,6 +65,59 @@ impl Secrets {
     }
 }
 
+/// The format byte in front of a sealed value, so the scheme can change without guessing.
+const SEALED_V1: u8 = 1;
+const NONCE_LEN: usize = 24;
+
+impl Secrets {
+    fn sealing_cipher(&self) -> XChaCha20Poly1305 {
+        // A key of its own, derived from the instance key: a token leak never helps decryption.
+        <XChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&self.mac("secret-encryption", b"").into())
+    }
+
+    /// Encrypts a vendor credential for storage: XChaCha20-Poly1305 with a random nonce per
+    /// value, under a key derived from the instance key. `context` (the organization and the
+    /// secret's name) is authenticated with it, so a value copied to another row does not open.
+    /// Changing the instance key makes sealed values unreadable: they must be entered again.
+    pub(crate) fn seal(&self, context: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = self
+            .sealing_cipher()
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: context,
+                },
+            )
+            .expect("XChaCha20-Poly1305 encrypts any message that fits in memory");
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+        out.push(SEALED_V1);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// The plaintext of a [`Secrets::seal`]ed value, if it was sealed by this instance key for
+    /// this `context` and not altered.
+    pub(crate) fn open(&self, context: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        let (&version, rest) = sealed.split_first()?;
+        if version != SEALED_V1 || rest.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        self.sealing_cipher()
+            .decrypt(
+                nonce.into(),
+                Payload {
+                    msg: ciphertext,
+                    aad: context,
+                },
+            )
+            .ok()
+    }
+}
+
 /// `bytes` random bytes, base64url without padding.
 pub(crate) fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
@@ -93,5 +148,21 @@ mod tests {
         assert!(s.verify("unsubscribe", "garbage").is_none());
         assert_ne!(s.derive_token("invite", b"a"), s.derive_token("invite", b"b"));
         assert_eq!(random_token(32).len(), 43);
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_and_context() {
+        let s = Secrets { key: [7; 32] };
+        let sealed = s.seal(b"org-1/stripe", b"whsec_abc");
+        assert!(!sealed.windows(9).any(|w| w == b"whsec_abc"), "stored in the clear");
+        assert_eq!(s.open(b"org-1/stripe", &sealed).unwrap(), b"whsec_abc");
+        assert_ne!(s.seal(b"org-1/stripe", b"whsec_abc"), sealed, "a fresh nonce per value");
+        assert!(s.open(b"org-2/stripe", &sealed).is_none(), "bound to its context");
+        assert!(Secrets { key: [8; 32] }.open(b"org-1/stripe", &sealed).is_none());
+        let mut tampered = sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert!(s.open(b"org-1/stripe", &tampered).is_none());
+        assert!(s.open(b"org-1/stripe", &sealed[..10]).is_none());
+        assert!(s.open(b"org-1/stripe", &[]).is_none());
     }
 }

@@ -2,7 +2,11 @@
 //! property-tested on its own, and everything that crosses an edge is parsed into these types.
 
 mod affiliate;
+mod attribution;
 mod campaign;
+mod commission;
+mod conversion;
+mod coupon;
 mod currency;
 mod email;
 mod error;
@@ -16,12 +20,17 @@ mod text;
 mod tracking;
 
 pub use affiliate::{Affiliate, AffiliateStatus, Membership, StatusAction};
+pub use attribution::{Attribution, AttributionContext, Signal, SignalKind, Unattributed, attribute};
 pub use campaign::{AttributionModel, Campaign, CommissionModel, CommissionType, CommissionValue};
+pub use commission::{commission_after_refund, commission_for};
+pub use conversion::{CommissionStatus, Conversion, ConversionProvider, ConversionSource, ConversionType};
+pub use coupon::{Coupon, CouponCode};
 pub use currency::Currency;
 pub use email::Email;
 pub use error::ValidationError;
 pub use ids::{
-    AffiliateId, ApiKeyId, CampaignId, ClickId, ConversionId, CouponId, InviteId, JobId, MembershipId, OrgId, SessionId, UserId,
+    AffiliateId, ApiKeyId, CampaignId, ClickId, ConversionId, CouponId, InviteId, JobId, MembershipId, OrgId,
+    SessionId, UserId,
 };
 pub use money::{Money, round_div};
 pub use org::{Organization, PlanGate, PlanTier, SubscriptionStatus};

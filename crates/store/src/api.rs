@@ -2,13 +2,16 @@ use afflux_domain::{
     Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
+use afflux_domain::{Conversion, ConversionId, ConversionProvider, Coupon, CouponId};
 use async_trait::async_trait;
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Click, ClickOutcome, Invite, Job, JobCounts,
     MemberView, NewClick, NewJob, Page, Session, StoreResult, TeamMember, User,
 };
+use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
 
 /// A database. Every operation runs inside a [`Tx`]: writes in [`Store::write`] (serialized,
 /// committed explicitly), reads in [`Store::read`]. Dropping a transaction rolls it back.
@@ -154,4 +157,90 @@ pub trait Tx: Send {
     // Email suppression list (global: an unsubscribe stops mail from every organization).
     async fn suppress_email(&mut self, email_key: &str, reason: &str, at: OffsetDateTime) -> StoreResult<()>;
     async fn is_suppressed(&mut self, email_key: &str) -> StoreResult<bool>;
+
+    // Conversions and what attribution keeps (see `conversion_records.rs`).
+    /// Takes an inbound event for processing: true for the first taker, false when it was taken
+    /// before (its stored result then answers). On PostgreSQL a concurrent second taker waits
+    /// until the first commits (and then answers false) or rolls back (and then takes it).
+    async fn claim_event(&mut self, event: &ProcessedEvent) -> StoreResult<bool>;
+    async fn get_event(&mut self, org: OrgId, provider: &str, event_id: &str) -> StoreResult<Option<ProcessedEvent>>;
+    async fn set_event_result(
+        &mut self,
+        org: OrgId,
+        provider: &str,
+        event_id: &str,
+        result: &Value,
+    ) -> StoreResult<bool>;
+    /// False, writing nothing, when the organization already has a conversion with the same
+    /// provider and external id (on PostgreSQL after a concurrent insert of it settles).
+    async fn insert_conversion(&mut self, conversion: &Conversion) -> StoreResult<bool>;
+    async fn get_conversion(&mut self, org: OrgId, id: ConversionId) -> StoreResult<Option<Conversion>>;
+    async fn get_conversion_by_external_id(
+        &mut self,
+        org: OrgId,
+        provider: ConversionProvider,
+        external_id: &str,
+    ) -> StoreResult<Option<Conversion>>;
+    /// The first conversion recorded for a charge, else a payment intent, else an invoice.
+    async fn find_conversion_by_payment(&mut self, org: OrgId, payment: &PaymentRef)
+    -> StoreResult<Option<Conversion>>;
+    /// Newest first.
+    async fn list_conversions(
+        &mut self,
+        org: OrgId,
+        filter: &ConversionFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Conversion>>;
+    /// Rewrites status, refunded amount, commission and update time.
+    async fn update_conversion(&mut self, conversion: &Conversion) -> StoreResult<bool>;
+    /// Binds a customer key unless it is bound already, and answers the binding now stored:
+    /// the first binding wins, also between concurrent transactions.
+    async fn bind_customer(&mut self, binding: &CustomerBinding) -> StoreResult<CustomerBinding>;
+    async fn get_customer_binding(&mut self, org: OrgId, customer_key: &str) -> StoreResult<Option<CustomerBinding>>;
+
+    /// Many [`Tx::claim_event`]s in one statement (keys distinct): whether each was taken.
+    async fn claim_events(&mut self, events: &[ProcessedEvent]) -> StoreResult<Vec<bool>>;
+    /// Stores the `result` of many claimed events (keys distinct) in one statement.
+    async fn finish_events(&mut self, events: &[ProcessedEvent]) -> StoreResult<()>;
+    /// Many [`Tx::insert_conversion`]s in one statement: whether each was inserted.
+    async fn insert_conversions(&mut self, conversions: &[Conversion]) -> StoreResult<Vec<bool>>;
+    /// The bindings of those of `keys` that are bound.
+    async fn get_customer_bindings(&mut self, org: OrgId, keys: &[String]) -> StoreResult<Vec<CustomerBinding>>;
+    /// Binds many keys in one statement; a key bound already keeps its binding.
+    async fn bind_customers(&mut self, bindings: &[CustomerBinding]) -> StoreResult<()>;
+    /// Every membership of the affiliate holding this slug, oldest first, with what attribution
+    /// needs of the affiliate and campaign.
+    async fn attribution_targets_by_slug(&mut self, slug_key: &str) -> StoreResult<Vec<AttributionTarget>>;
+    async fn attribution_target(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> StoreResult<Option<AttributionTarget>>;
+    /// Many audit entries in one statement.
+    async fn insert_audits(&mut self, entries: &[AuditEntry]) -> StoreResult<()>;
+
+    // Coupons and promotion codes. A taken code (or Stripe id) is a conflict on `code_key`
+    // (`stripe_coupon_id`, `stripe_promotion_code_id`) that leaves the transaction usable.
+    async fn insert_coupon(&mut self, coupon: &Coupon) -> StoreResult<()>;
+    async fn get_coupon(&mut self, org: OrgId, id: CouponId) -> StoreResult<Option<Coupon>>;
+    async fn get_coupon_by_code(&mut self, org: OrgId, code_key: &str) -> StoreResult<Option<Coupon>>;
+    async fn get_coupon_by_promotion_code(
+        &mut self,
+        org: OrgId,
+        promotion_code_id: &str,
+    ) -> StoreResult<Option<Coupon>>;
+    async fn get_coupon_by_stripe_coupon(&mut self, org: OrgId, stripe_coupon_id: &str) -> StoreResult<Option<Coupon>>;
+    /// Oldest first.
+    async fn list_coupons(
+        &mut self,
+        org: OrgId,
+        campaign: Option<CampaignId>,
+        affiliate: Option<AffiliateId>,
+    ) -> StoreResult<Vec<Coupon>>;
+
+    // Organization secrets (vendor credentials), encrypted by the app before they get here.
+    async fn put_org_secret(&mut self, secret: &OrgSecret) -> StoreResult<()>;
+    async fn get_org_secret(&mut self, org: OrgId, name: &str) -> StoreResult<Option<OrgSecret>>;
+    async fn delete_org_secret(&mut self, org: OrgId, name: &str) -> StoreResult<bool>;
 }

@@ -2,6 +2,7 @@
 //! in full with their own SQL and migrations, and `tests/conformance.rs` runs on both.
 
 mod api;
+mod conversion_records;
 mod error;
 mod postgres;
 mod records;
@@ -11,6 +12,7 @@ pub mod test_db;
 use std::sync::Arc;
 
 pub use api::{Store, Tx};
+pub use conversion_records::*;
 pub use error::{StoreError, StoreResult};
 pub use records::*;
 

@@ -8,10 +8,15 @@ use serde_json::json;
 #[derive(Debug)]
 pub enum ApiError {
     App(AppError),
-    BadRequest { field: Option<String>, message: String },
+    BadRequest {
+        field: Option<String>,
+        message: String,
+    },
     PayloadTooLarge,
     UnsupportedMediaType,
     NotFound,
+    /// A signed request refused: 401 `invalid_signature` or `signature_expired`.
+    Signature(afflux_app::conversions::SignatureError),
 }
 
 impl From<AppError> for ApiError {
@@ -37,12 +42,23 @@ fn body(status: StatusCode, code: &str, message: String, field: Option<String>) 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::BadRequest { field, message } => body(StatusCode::BAD_REQUEST, "validation_failed", message, field),
-            ApiError::PayloadTooLarge => body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large".into(), None),
-            ApiError::UnsupportedMediaType => {
-                body(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send a JSON body with Content-Type: application/json".into(), None)
+            ApiError::BadRequest { field, message } => {
+                body(StatusCode::BAD_REQUEST, "validation_failed", message, field)
             }
+            ApiError::PayloadTooLarge => body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large".into(),
+                None,
+            ),
+            ApiError::UnsupportedMediaType => body(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send a JSON body with Content-Type: application/json".into(),
+                None,
+            ),
             ApiError::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such resource".into(), None),
+            ApiError::Signature(e) => body(StatusCode::UNAUTHORIZED, e.code(), e.message().into(), None),
             ApiError::App(e) => app_error(e),
         }
     }
@@ -50,7 +66,12 @@ impl IntoResponse for ApiError {
 
 fn app_error(e: AppError) -> Response {
     match e {
-        AppError::Validation(v) => body(StatusCode::BAD_REQUEST, v.code, format!("{} {}", v.field, v.message), Some(v.field)),
+        AppError::Validation(v) => body(
+            StatusCode::BAD_REQUEST,
+            v.code,
+            format!("{} {}", v.field, v.message),
+            Some(v.field),
+        ),
         AppError::Unauthorized(m) => body(StatusCode::UNAUTHORIZED, "unauthorized", m, None),
         AppError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", m, None),
         AppError::NotFound(what) => body(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
@@ -65,14 +86,25 @@ fn app_error(e: AppError) -> Response {
             (StatusCode::PAYMENT_REQUIRED, axum::Json(value)).into_response()
         }
         AppError::RateLimited { retry_after_secs } => {
-            let mut r = body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("too many requests; retry in {retry_after_secs} s"), None);
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            let mut r = body(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests; retry in {retry_after_secs} s"),
+                None,
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             r
         }
         AppError::Internal(e) => {
             // Opaque to the client; the whole cause chain goes to the log, once.
             tracing::error!(error = format!("{e:#}"), "internal error");
-            body(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side".into(), None)
+            body(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "something went wrong on our side".into(),
+                None,
+            )
         }
     }
 }

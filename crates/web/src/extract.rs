@@ -9,8 +9,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 
 /// The organization and role behind `Authorization: Bearer afx_live_…`, rate-limited per key.
 pub struct ApiActor(pub Actor);
@@ -23,7 +23,12 @@ impl FromRequestParts<AppState> for ApiActor {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            // The scheme name is case-insensitive (RFC 9110 §11.1).
+            .and_then(|v| {
+                v.split_once(' ')
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, key)| key)
+            })
             .map(str::trim)
             .unwrap_or_default();
         let actor = state.app.authenticate_api_key(secret).await?;
@@ -44,12 +49,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { ApiError::PayloadTooLarge } else { ApiError::BadRequest { field: None, message: e.body_text() } }
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest {
+                    field: None,
+                    message: e.body_text(),
+                }
+            }
         })?;
         parse_json(&bytes).map(ApiJson)
     }
@@ -62,15 +78,20 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let empty = req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v == "0") || !req.headers().contains_key(header::CONTENT_TYPE);
+        let empty = req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v == "0")
+            || !req.headers().contains_key(header::CONTENT_TYPE);
         if empty {
-            let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::PayloadTooLarge)?;
+            let bytes = Bytes::from_request(req, state)
+                .await
+                .map_err(|_| ApiError::PayloadTooLarge)?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(OptionalJson(T::default()));
             }
             return Err(ApiError::UnsupportedMediaType);
         }
-        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| OptionalJson(v))
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|ApiJson(v)| OptionalJson(v))
     }
 }
 
@@ -79,23 +100,32 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let field = (path != ".").then_some(path);
-        ApiError::BadRequest { field, message: e.inner().to_string() }
+        ApiError::BadRequest {
+            field,
+            message: e.inner().to_string(),
+        }
     })
 }
 
-/// The peer address of the connection (proxies are not trusted yet).
+/// The client's address: the peer of the connection, or, when that peer is a configured
+/// trusted proxy, the right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
 pub struct ClientIp(pub std::net::IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-        Ok(ClientIp(ip))
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Ok(ClientIp(state.app.config().trusted_proxies.client_ip(peer, forwarded)))
     }
 }
 
@@ -103,4 +133,3 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 pub fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)
 }
-

@@ -5,16 +5,18 @@ mod api;
 mod dashboard;
 mod error;
 mod extract;
+mod hooks;
 mod public;
 mod rate_limit;
+mod tracking;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use afflux_app::App;
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use axum::Router;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -41,7 +43,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { api_per_minute: 600, public_per_minute: 10 }
+        Self {
+            api_per_minute: 600,
+            public_per_minute: 10,
+        }
     }
 }
 
@@ -53,18 +58,30 @@ pub fn router(app: App, limits: Limits) -> Router {
     };
     Router::new()
         .route("/healthz", get(public::healthz))
-        .route("/unsubscribe/{token}", get(public::unsubscribe_page).post(public::unsubscribe))
+        .route(
+            "/unsubscribe/{token}",
+            get(public::unsubscribe_page).post(public::unsubscribe),
+        )
         .merge(api::routes())
-        .merge(dashboard::routes())
-        .fallback(|| async { ApiError::NotFound })
+        .merge(tracking::routes())
+        .merge(hooks::routes())
+        .merge(dashboard::routes(state.clone()))
+        .fallback(dashboard::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 /// Serves until `shutdown` resolves.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

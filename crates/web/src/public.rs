@@ -1,15 +1,15 @@
 //! Unauthenticated surfaces: health, the public application endpoint and one-click unsubscribe.
 
 use afflux_app::Application;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
 
+use crate::AppState;
 use crate::api::views::AffiliateView;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientIp, parse_id};
-use crate::AppState;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
     match s.app.store().read().await {
@@ -34,7 +34,10 @@ pub async fn apply(
 ) -> Result<(StatusCode, Json<AffiliateView>), ApiError> {
     s.public_limiter.check(&format!("apply:{ip}"))?;
     let (affiliate, membership) = s.app.apply(parse_id(&org)?, &program, input).await?;
-    Ok((StatusCode::CREATED, Json(AffiliateView::new(affiliate, vec![membership]))))
+    Ok((
+        StatusCode::CREATED,
+        Json(AffiliateView::new(affiliate, vec![membership])),
+    ))
 }
 
 /// The link in an email: a confirmation page. A GET never unsubscribes (mail scanners follow links).
@@ -48,7 +51,11 @@ pub async fn unsubscribe_page(State(s): State<AppState>, Path(token): Path<Strin
             mask(&email)
         ))
         .into_response(),
-        Err(_) => (StatusCode::NOT_FOUND, Html("<!doctype html><title>Link not valid</title><p>This unsubscribe link is not valid.</p>")).into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            Html("<!doctype html><title>Link not valid</title><p>This unsubscribe link is not valid.</p>"),
+        )
+            .into_response(),
     }
 }
 
@@ -69,5 +76,8 @@ fn mask(email: &str) -> String {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

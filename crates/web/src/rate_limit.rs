@@ -14,7 +14,11 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: u32, window: Duration) -> Self {
-        Self { limit, window, windows: Mutex::new(HashMap::new()) }
+        Self {
+            limit,
+            window,
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn check(&self, key: &str) -> Result<(), AppError> {
@@ -30,7 +34,9 @@ impl RateLimiter {
         }
         if *count >= self.limit {
             let retry = self.window.saturating_sub(now.duration_since(*start));
-            return Err(AppError::RateLimited { retry_after_secs: retry.as_secs().max(1) });
+            return Err(AppError::RateLimited {
+                retry_after_secs: retry.as_secs().max(1),
+            });
         }
         *count += 1;
         Ok(())

@@ -4,13 +4,20 @@
 
 mod affiliates;
 mod audit;
+mod audit_batch;
 mod auth;
 mod campaigns;
 mod clicks;
+mod conversions;
+mod coupons;
+mod customers;
+mod events;
 mod jobs;
 mod orgs;
 mod row;
+mod secrets;
 mod suppressions;
+mod targets;
 mod tx;
 
 use std::time::Duration;

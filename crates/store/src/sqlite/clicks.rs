@@ -1,8 +1,8 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use afflux_domain::{AffiliateId, CampaignId, ClickId, OrgId};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::row::{get_id, get_parsed, get_ts, ts};
@@ -21,28 +21,38 @@ fn click(row: &SqliteRow) -> StoreResult<Click> {
     })
 }
 
+/// Rows per INSERT statement: 9 parameters each stays far below SQLite's 32,766.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
 pub(super) async fn insert(c: &mut SqliteConnection, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
+    // One multi-row statement per chunk: the click writer hands over hundreds of clicks at a
+    // time, and a statement per click would make the round trips, not SQLite, the limit.
+    // Rows go in their batch order, so of two repeats in one batch the first is stored.
+    let mut inserted: HashSet<Uuid> = HashSet::with_capacity(clicks.len());
+    for chunk in clicks.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO clicks (id, org_id, campaign_id, affiliate_id, visitor_hash, hour, referrer_domain, source, created_at) ",
+        );
+        query.push_values(chunk, |mut row, k| {
+            row.push_bind(k.id.0)
+                .push_bind(k.org_id.0)
+                .push_bind(k.campaign_id.0)
+                .push_bind(k.affiliate_id.0)
+                .push_bind(&k.visitor_hash)
+                .push_bind(k.at.unix_timestamp().div_euclid(3_600))
+                .push_bind(&k.referrer_domain)
+                .push_bind(k.source.as_str())
+                .push_bind(ts(k.at));
+        });
+        query.push(" ON CONFLICT (affiliate_id, campaign_id, visitor_hash, hour) DO NOTHING RETURNING id");
+        let ids: Vec<Uuid> = query.build_query_scalar().fetch_all(&mut *c).await?;
+        inserted.extend(ids);
+    }
+
     let mut outcomes = Vec::with_capacity(clicks.len());
     let mut counts: BTreeMap<(Uuid, Uuid, Uuid, i64), i64> = BTreeMap::new();
     for k in clicks {
-        let hour = k.at.unix_timestamp().div_euclid(3_600);
-        let done = sqlx::query(
-            "INSERT INTO clicks (id, org_id, campaign_id, affiliate_id, visitor_hash, hour, referrer_domain, source, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (affiliate_id, campaign_id, visitor_hash, hour) DO NOTHING",
-        )
-        .bind(k.id.0)
-        .bind(k.org_id.0)
-        .bind(k.campaign_id.0)
-        .bind(k.affiliate_id.0)
-        .bind(&k.visitor_hash)
-        .bind(hour)
-        .bind(&k.referrer_domain)
-        .bind(k.source.as_str())
-        .bind(ts(k.at))
-        .execute(&mut *c)
-        .await?;
-        if done.rows_affected() > 0 {
+        if inserted.contains(&k.id.0) {
             let day = k.at.unix_timestamp().div_euclid(86_400);
             *counts
                 .entry((k.affiliate_id.0, k.campaign_id.0, k.org_id.0, day))
@@ -58,7 +68,7 @@ pub(super) async fn insert(c: &mut SqliteConnection, clicks: &[NewClick]) -> Sto
             .bind(k.affiliate_id.0)
             .bind(k.campaign_id.0)
             .bind(&k.visitor_hash)
-            .bind(hour)
+            .bind(k.at.unix_timestamp().div_euclid(3_600))
             .fetch_one(&mut *c)
             .await?;
             outcomes.push(ClickOutcome {

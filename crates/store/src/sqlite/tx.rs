@@ -4,14 +4,18 @@ use afflux_domain::{
     Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
+use afflux_domain::{Conversion, ConversionId, ConversionProvider, Coupon, CouponId};
 use async_trait::async_trait;
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{SqliteTx, affiliates, audit, auth, campaigns, clicks, jobs, orgs, suppressions};
+use super::{audit_batch, conversions, coupons, customers, events, secrets, targets};
 use crate::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, ClickOutcome, Invite, Job, JobCounts, MemberView,
     NewClick, NewJob, Page, Session, StoreResult, TeamMember, Tx, User,
 };
+use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
 
 #[async_trait]
 impl Tx for SqliteTx {
@@ -251,5 +255,127 @@ impl Tx for SqliteTx {
     }
     async fn is_suppressed(&mut self, email_key: &str) -> StoreResult<bool> {
         suppressions::is_suppressed(&mut self.tx, email_key).await
+    }
+
+    async fn claim_event(&mut self, event: &ProcessedEvent) -> StoreResult<bool> {
+        events::claim(&mut self.tx, event).await
+    }
+    async fn get_event(&mut self, org: OrgId, provider: &str, event_id: &str) -> StoreResult<Option<ProcessedEvent>> {
+        events::get(&mut self.tx, org, provider, event_id).await
+    }
+    async fn set_event_result(
+        &mut self,
+        org: OrgId,
+        provider: &str,
+        event_id: &str,
+        result: &Value,
+    ) -> StoreResult<bool> {
+        events::set_result(&mut self.tx, org, provider, event_id, result).await
+    }
+    async fn insert_conversion(&mut self, conversion: &Conversion) -> StoreResult<bool> {
+        conversions::insert(&mut self.tx, conversion).await
+    }
+    async fn get_conversion(&mut self, org: OrgId, id: ConversionId) -> StoreResult<Option<Conversion>> {
+        conversions::get(&mut self.tx, org, id).await
+    }
+    async fn get_conversion_by_external_id(
+        &mut self,
+        org: OrgId,
+        provider: ConversionProvider,
+        external_id: &str,
+    ) -> StoreResult<Option<Conversion>> {
+        conversions::get_by_external_id(&mut self.tx, org, provider, external_id).await
+    }
+    async fn find_conversion_by_payment(
+        &mut self,
+        org: OrgId,
+        payment: &PaymentRef,
+    ) -> StoreResult<Option<Conversion>> {
+        conversions::find_by_payment(&mut self.tx, org, payment).await
+    }
+    async fn list_conversions(
+        &mut self,
+        org: OrgId,
+        filter: &ConversionFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Conversion>> {
+        conversions::list(&mut self.tx, org, filter, page).await
+    }
+    async fn update_conversion(&mut self, conversion: &Conversion) -> StoreResult<bool> {
+        conversions::update(&mut self.tx, conversion).await
+    }
+    async fn bind_customer(&mut self, binding: &CustomerBinding) -> StoreResult<CustomerBinding> {
+        customers::bind(&mut self.tx, binding).await
+    }
+    async fn get_customer_binding(&mut self, org: OrgId, customer_key: &str) -> StoreResult<Option<CustomerBinding>> {
+        customers::get(&mut self.tx, org, customer_key).await
+    }
+
+    async fn claim_events(&mut self, events: &[ProcessedEvent]) -> StoreResult<Vec<bool>> {
+        events::claim_many(&mut self.tx, events).await
+    }
+    async fn finish_events(&mut self, events: &[ProcessedEvent]) -> StoreResult<()> {
+        events::finish_many(&mut self.tx, events).await
+    }
+    async fn insert_conversions(&mut self, conversions: &[Conversion]) -> StoreResult<Vec<bool>> {
+        conversions::insert_many(&mut self.tx, conversions).await
+    }
+    async fn get_customer_bindings(&mut self, org: OrgId, keys: &[String]) -> StoreResult<Vec<CustomerBinding>> {
+        customers::get_many(&mut self.tx, org, keys).await
+    }
+    async fn bind_customers(&mut self, bindings: &[CustomerBinding]) -> StoreResult<()> {
+        customers::bind_many(&mut self.tx, bindings).await
+    }
+    async fn attribution_targets_by_slug(&mut self, slug_key: &str) -> StoreResult<Vec<AttributionTarget>> {
+        targets::by_slug(&mut self.tx, slug_key).await
+    }
+    async fn attribution_target(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> StoreResult<Option<AttributionTarget>> {
+        targets::get(&mut self.tx, org, affiliate, campaign).await
+    }
+    async fn insert_audits(&mut self, entries: &[AuditEntry]) -> StoreResult<()> {
+        audit_batch::insert_many(&mut self.tx, entries).await
+    }
+
+    async fn insert_coupon(&mut self, coupon: &Coupon) -> StoreResult<()> {
+        coupons::insert(&mut self.tx, coupon).await
+    }
+    async fn get_coupon(&mut self, org: OrgId, id: CouponId) -> StoreResult<Option<Coupon>> {
+        coupons::get(&mut self.tx, org, id).await
+    }
+    async fn get_coupon_by_code(&mut self, org: OrgId, code_key: &str) -> StoreResult<Option<Coupon>> {
+        coupons::get_by_code(&mut self.tx, org, code_key).await
+    }
+    async fn get_coupon_by_promotion_code(
+        &mut self,
+        org: OrgId,
+        promotion_code_id: &str,
+    ) -> StoreResult<Option<Coupon>> {
+        coupons::get_by_promotion_code(&mut self.tx, org, promotion_code_id).await
+    }
+    async fn get_coupon_by_stripe_coupon(&mut self, org: OrgId, stripe_coupon_id: &str) -> StoreResult<Option<Coupon>> {
+        coupons::get_by_stripe_coupon(&mut self.tx, org, stripe_coupon_id).await
+    }
+    async fn list_coupons(
+        &mut self,
+        org: OrgId,
+        campaign: Option<CampaignId>,
+        affiliate: Option<AffiliateId>,
+    ) -> StoreResult<Vec<Coupon>> {
+        coupons::list(&mut self.tx, org, campaign, affiliate).await
+    }
+
+    async fn put_org_secret(&mut self, secret: &OrgSecret) -> StoreResult<()> {
+        secrets::put(&mut self.tx, secret).await
+    }
+    async fn get_org_secret(&mut self, org: OrgId, name: &str) -> StoreResult<Option<OrgSecret>> {
+        secrets::get(&mut self.tx, org, name).await
+    }
+    async fn delete_org_secret(&mut self, org: OrgId, name: &str) -> StoreResult<bool> {
+        secrets::delete(&mut self.tx, org, name).await
     }
 }

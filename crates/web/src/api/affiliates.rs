@@ -35,8 +35,21 @@ pub async fn list_affiliates(
 ) -> Result<Json<Paginated<AffiliateView>>, ApiError> {
     let (page, per_page, window) = pages.resolve()?;
     let filter = AffiliateFilter {
-        campaign_id: q.program_id.as_deref().map(|p| p.parse().map_err(|_| ApiError::BadRequest { field: Some("programId".into()), message: "programId is not a valid id".into() })).transpose()?,
-        status: q.status.as_deref().map(|v| AffiliateStatus::parse("status", v)).transpose()?,
+        campaign_id: q
+            .program_id
+            .as_deref()
+            .map(|p| {
+                p.parse().map_err(|_| ApiError::BadRequest {
+                    field: Some("programId".into()),
+                    message: "programId is not a valid id".into(),
+                })
+            })
+            .transpose()?,
+        status: q
+            .status
+            .as_deref()
+            .map(|v| AffiliateStatus::parse("status", v))
+            .transpose()?,
         search: q.q,
     };
     let rows = s.app.list_affiliates(&actor, filter, window).await?;
@@ -51,9 +64,17 @@ pub async fn create_affiliate(
     ApiActor(actor): ApiActor,
     ApiJson(input): ApiJson<NewAffiliateInput>,
 ) -> Result<(StatusCode, Json<AffiliateView>), ApiError> {
-    let application = Application { email: input.email, name: input.name, paypal_email: input.paypal_email, slug: input.slug };
+    let application = Application {
+        email: input.email,
+        name: input.name,
+        paypal_email: input.paypal_email,
+        slug: input.slug,
+    };
     let (affiliate, membership) = s.app.create_application(&actor, input.program_id, application).await?;
-    Ok((StatusCode::CREATED, Json(AffiliateView::new(affiliate, vec![membership]))))
+    Ok((
+        StatusCode::CREATED,
+        Json(AffiliateView::new(affiliate, vec![membership])),
+    ))
 }
 
 /// Invite someone straight into a program: Approved, and emailed their link.
@@ -65,12 +86,19 @@ pub async fn invite_affiliate(
     ApiJson(input): ApiJson<AffiliateInvite>,
 ) -> Result<(StatusCode, Json<AffiliateView>), ApiError> {
     let (affiliate, membership) = s.app.invite_affiliate(&actor, input).await?;
-    Ok((StatusCode::CREATED, Json(AffiliateView::new(affiliate, vec![membership]))))
+    Ok((
+        StatusCode::CREATED,
+        Json(AffiliateView::new(affiliate, vec![membership])),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/affiliates/{id}", tag = "affiliates", params(("id" = String, Path)),
     responses((status = 200, body = AffiliateView)), security(("bearer" = [])))]
-pub async fn get_affiliate(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<AffiliateView>, ApiError> {
+pub async fn get_affiliate(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<AffiliateView>, ApiError> {
     let detail = s.app.affiliate(&actor, parse_id(&id)?).await?;
     Ok(Json(AffiliateView::new(detail.affiliate, detail.memberships)))
 }
@@ -90,34 +118,65 @@ pub async fn set_slug(
     Ok(Json(AffiliateView::new(detail.affiliate, detail.memberships)))
 }
 
-async fn decide(s: AppState, actor: afflux_app::Actor, id: String, action: StatusAction, change: StatusChange) -> Result<Json<MembershipView>, ApiError> {
-    Ok(Json(s.app.change_affiliate_status(&actor, parse_id(&id)?, action, change).await?.into()))
+async fn decide(
+    s: AppState,
+    actor: afflux_app::Actor,
+    id: String,
+    action: StatusAction,
+    change: StatusChange,
+) -> Result<Json<MembershipView>, ApiError> {
+    Ok(Json(
+        s.app
+            .change_affiliate_status(&actor, parse_id(&id)?, action, change)
+            .await?
+            .into(),
+    ))
 }
 
 /// Approve a membership (Pending, Rejected or Paused); emails the affiliate their link.
 #[utoipa::path(post, path = "/api/v1/affiliates/{id}/approve", tag = "affiliates", params(("id" = String, Path)), request_body = Option<StatusChange>,
     responses((status = 200, body = MembershipView)), security(("bearer" = [])))]
-pub async fn approve(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, OptionalJson(c): OptionalJson<StatusChange>) -> Result<Json<MembershipView>, ApiError> {
+pub async fn approve(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    OptionalJson(c): OptionalJson<StatusChange>,
+) -> Result<Json<MembershipView>, ApiError> {
     decide(s, a, id, StatusAction::Approve, c).await
 }
 
 /// Reject a pending membership; emails the affiliate unless `notify` is false.
 #[utoipa::path(post, path = "/api/v1/affiliates/{id}/reject", tag = "affiliates", params(("id" = String, Path)), request_body = Option<StatusChange>,
     responses((status = 200, body = MembershipView)), security(("bearer" = [])))]
-pub async fn reject(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, OptionalJson(c): OptionalJson<StatusChange>) -> Result<Json<MembershipView>, ApiError> {
+pub async fn reject(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    OptionalJson(c): OptionalJson<StatusChange>,
+) -> Result<Json<MembershipView>, ApiError> {
     decide(s, a, id, StatusAction::Reject, c).await
 }
 
 /// Pause an approved membership: it stops earning on new activity.
 #[utoipa::path(post, path = "/api/v1/affiliates/{id}/pause", tag = "affiliates", params(("id" = String, Path)), request_body = Option<StatusChange>,
     responses((status = 200, body = MembershipView)), security(("bearer" = [])))]
-pub async fn pause(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, OptionalJson(c): OptionalJson<StatusChange>) -> Result<Json<MembershipView>, ApiError> {
+pub async fn pause(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    OptionalJson(c): OptionalJson<StatusChange>,
+) -> Result<Json<MembershipView>, ApiError> {
     decide(s, a, id, StatusAction::Pause, c).await
 }
 
 /// Ban a membership for good.
 #[utoipa::path(post, path = "/api/v1/affiliates/{id}/ban", tag = "affiliates", params(("id" = String, Path)), request_body = Option<StatusChange>,
     responses((status = 200, body = MembershipView)), security(("bearer" = [])))]
-pub async fn ban(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, OptionalJson(c): OptionalJson<StatusChange>) -> Result<Json<MembershipView>, ApiError> {
+pub async fn ban(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    OptionalJson(c): OptionalJson<StatusChange>,
+) -> Result<Json<MembershipView>, ApiError> {
     decide(s, a, id, StatusAction::Ban, c).await
 }

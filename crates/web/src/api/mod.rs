@@ -2,6 +2,10 @@
 //! by an OpenAPI document generated from these handlers.
 
 mod affiliates;
+mod conversion_views;
+mod conversions;
+mod coupons;
+mod integrations;
 mod pagination;
 mod programs;
 mod team;
@@ -34,27 +38,43 @@ impl Modify for BearerAuth {
 }
 
 pub fn routes() -> Router<AppState> {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(programs::list_programs, programs::create_program))
-        .routes(routes!(programs::get_program, programs::update_program))
-        .routes(routes!(programs::archive_program))
-        .routes(routes!(affiliates::list_affiliates, affiliates::create_affiliate))
-        .routes(routes!(affiliates::invite_affiliate))
-        .routes(routes!(affiliates::get_affiliate))
-        .routes(routes!(affiliates::set_slug))
-        .routes(routes!(affiliates::approve))
-        .routes(routes!(affiliates::reject))
-        .routes(routes!(affiliates::pause))
-        .routes(routes!(affiliates::ban))
-        .routes(routes!(team::organization, team::update_organization))
-        .routes(routes!(team::team))
-        .routes(routes!(team::invite))
-        .routes(routes!(team::cancel_invite))
-        .routes(routes!(team::set_role, team::remove_member))
-        .routes(routes!(team::list_keys, team::create_key))
-        .routes(routes!(team::rotate_key))
-        .routes(routes!(team::revoke_key))
-        .routes(routes!(crate::public::apply))
-        .split_for_parts();
-    router.route("/api/v1/openapi.json", get(move || std::future::ready(Json(doc.clone()))))
+    let (router, doc) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi().merge_from(crate::tracking::TrackingDoc::openapi()))
+            .routes(routes!(programs::list_programs, programs::create_program))
+            .routes(routes!(programs::get_program, programs::update_program))
+            .routes(routes!(programs::archive_program))
+            .routes(routes!(affiliates::list_affiliates, affiliates::create_affiliate))
+            .routes(routes!(affiliates::invite_affiliate))
+            .routes(routes!(affiliates::get_affiliate))
+            .routes(routes!(affiliates::set_slug))
+            .routes(routes!(affiliates::approve))
+            .routes(routes!(affiliates::reject))
+            .routes(routes!(affiliates::pause))
+            .routes(routes!(affiliates::ban))
+            .routes(routes!(team::organization, team::update_organization))
+            .routes(routes!(team::team))
+            .routes(routes!(team::invite))
+            .routes(routes!(team::cancel_invite))
+            .routes(routes!(team::set_role, team::remove_member))
+            .routes(routes!(team::list_keys, team::create_key))
+            .routes(routes!(team::rotate_key))
+            .routes(routes!(team::revoke_key))
+            .routes(routes!(crate::public::apply))
+            .routes(routes!(conversions::list_conversions))
+            .routes(routes!(conversions::get_conversion))
+            .routes(routes!(coupons::list_program_coupons, coupons::create_program_coupon))
+            .routes(routes!(
+                coupons::list_affiliate_coupons,
+                coupons::create_affiliate_coupon
+            ))
+            .routes(routes!(integrations::stripe_settings, integrations::set_stripe_secret))
+            .routes(routes!(integrations::signing_secret))
+            .split_for_parts();
+    // The inbound hooks are routed by `crate::hooks`; their paths are documented here.
+    let mut doc = doc;
+    doc.merge(crate::hooks::HooksDoc::openapi());
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || std::future::ready(Json(doc.clone()))),
+    )
 }

@@ -28,7 +28,10 @@ pub async fn list_programs(
     Query(filter): Query<ProgramFilter>,
 ) -> Result<Json<Paginated<ProgramView>>, ApiError> {
     let (page, per_page, window) = pages.resolve()?;
-    let rows = s.app.list_campaigns(&actor, filter.include_archived.unwrap_or(false), window).await?;
+    let rows = s
+        .app
+        .list_campaigns(&actor, filter.include_archived.unwrap_or(false), window)
+        .await?;
     Ok(Json(paginate(rows, page, per_page, ProgramView::from)))
 }
 
@@ -46,7 +49,11 @@ pub async fn create_program(
 
 #[utoipa::path(get, path = "/api/v1/programs/{id}", tag = "programs", params(("id" = String, Path)),
     responses((status = 200, body = ProgramView)), security(("bearer" = [])))]
-pub async fn get_program(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<ProgramView>, ApiError> {
+pub async fn get_program(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<ProgramView>, ApiError> {
     Ok(Json(s.app.campaign(&actor, parse_id(&id)?).await?.into()))
 }
 
@@ -64,6 +71,10 @@ pub async fn update_program(
 
 #[utoipa::path(post, path = "/api/v1/programs/{id}/archive", tag = "programs", params(("id" = String, Path)),
     responses((status = 200, body = ProgramView)), security(("bearer" = [])))]
-pub async fn archive_program(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<ProgramView>, ApiError> {
+pub async fn archive_program(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<ProgramView>, ApiError> {
     Ok(Json(s.app.archive_campaign(&actor, parse_id(&id)?).await?.into()))
 }

@@ -1,17 +1,21 @@
 //! JSON shapes of the public API: camelCase fields, PascalCase enum values, RFC 3339 times.
 
 use afflux_domain::{
-    Affiliate, AffiliateId, AffiliateStatus, ApiKeyId, ApiScope, AttributionModel, Campaign, CampaignId, CommissionModel,
-    CommissionType, CommissionValue, Currency, InviteId, Membership, MembershipId, OrgId, Organization, PlanTier, Role,
-    SubscriptionStatus, UserId,
+    Affiliate, AffiliateId, AffiliateStatus, ApiKeyId, ApiScope, AttributionModel, Campaign, CampaignId,
+    CommissionModel, CommissionType, CommissionValue, Currency, InviteId, Membership, MembershipId, OrgId,
+    Organization, PlanTier, Role, SubscriptionStatus, UserId,
 };
 use afflux_store::{AffiliateRow, ApiKey, Invite, MemberView};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+/// RFC 3339 at the microsecond precision both databases store, so a fresh object and the same
+/// object read back show the same times.
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    let t = t.replace_microsecond(t.microsecond()).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// One page of a list. Ask for the next with `page + 1` while `hasMore` is true.
@@ -125,7 +129,9 @@ impl From<Membership> for MembershipView {
             id: m.id,
             program_id: m.campaign_id,
             status: m.status,
-            commission_override: m.commission_override.map(|CommissionValue { kind, value }| CommissionOverrideView { kind, value }),
+            commission_override: m
+                .commission_override
+                .map(|CommissionValue { kind, value }| CommissionOverrideView { kind, value }),
             recruited_by: m.recruited_by,
             status_reason: m.status_reason,
             created_at: rfc3339(m.created_at),
@@ -178,7 +184,13 @@ pub struct MemberViewJson {
 
 impl From<MemberView> for MemberViewJson {
     fn from(m: MemberView) -> Self {
-        Self { user_id: m.member.user_id, email: m.email.to_string(), name: m.name, role: m.member.role, joined_at: rfc3339(m.member.created_at) }
+        Self {
+            user_id: m.member.user_id,
+            email: m.email.to_string(),
+            name: m.name,
+            role: m.member.role,
+            joined_at: rfc3339(m.member.created_at),
+        }
     }
 }
 
@@ -193,7 +205,12 @@ pub struct InviteView {
 
 impl From<Invite> for InviteView {
     fn from(i: Invite) -> Self {
-        Self { id: i.id, email: i.email.to_string(), role: i.role, expires_at: rfc3339(i.expires_at) }
+        Self {
+            id: i.id,
+            email: i.email.to_string(),
+            role: i.role,
+            expires_at: rfc3339(i.expires_at),
+        }
     }
 }
 
@@ -218,7 +235,14 @@ pub struct ApiKeyView {
 
 impl From<ApiKey> for ApiKeyView {
     fn from(k: ApiKey) -> Self {
-        Self { id: k.id, name: k.name, scope: k.scope, prefix: k.prefix, created_at: rfc3339(k.created_at), revoked_at: k.revoked_at.map(rfc3339) }
+        Self {
+            id: k.id,
+            name: k.name,
+            scope: k.scope,
+            prefix: k.prefix,
+            created_at: rfc3339(k.created_at),
+            revoked_at: k.revoked_at.map(rfc3339),
+        }
     }
 }
 

@@ -1,0 +1,53 @@
+//! `afflux-bench`: figures for the click path, printed. Not part of the test suite; run it with
+//! `cargo run --release -p afflux-bench -- all` (or one subcommand). Loopback only, bounded in
+//! time, everything in temporary directories.
+
+mod bare;
+mod crash;
+mod load;
+mod redirect;
+mod s2s;
+mod seed;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Benchmarks of Afflux's click path")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every benchmark below, one after the other, with their defaults.
+    All,
+    /// Redirect throughput and latency of /go/{slug} against a bare redirect server.
+    Redirect(redirect::Options),
+    /// kill -9 under load, restart, and check every acknowledged click is stored.
+    Crash(crash::Options),
+    /// Signed server-to-server sales per second through POST /api/track/s2s.
+    S2s(s2s::Options),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::All => {
+            redirect::run(&default_options::<redirect::Options>()).await?;
+            println!();
+            crash::run(&default_options::<crash::Options>()).await?;
+            println!();
+            s2s::run(&default_options::<s2s::Options>()).await
+        }
+        Command::Redirect(o) => redirect::run(&o).await,
+        Command::Crash(o) => crash::run(&o).await,
+        Command::S2s(o) => s2s::run(&o).await,
+    }
+}
+
+/// A subcommand's options at their defaults, as if given no flags.
+fn default_options<T: clap::Args + clap::FromArgMatches>() -> T {
+    let command = T::augment_args(clap::Command::new("defaults"));
+    T::from_arg_matches(&command.get_matches_from(["defaults"])).expect("defaults parse")
+}
