@@ -2046,3 +2046,51 @@ async fn organization_profiles_are_updated_within_their_org() -> StoreResult<()>
     assert_eq!(tx.get_org(other.id).await?.expect("other org"), other);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_reopened_store_still_recognizes_this_hours_clicks() -> StoreResult<()> {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let mut tx = store.write().await?;
+    let acme = add_org(tx.as_mut(), "Acme").await?;
+    let spring = add_campaign(tx.as_mut(), acme.id, "spring").await?;
+    let jane = add_affiliate(tx.as_mut(), acme.id, "jane@acme.test", None, "jane").await?;
+    tx.commit().await?;
+    let now = OffsetDateTime::now_utc();
+    let first = new_click(acme.id, &spring, &jane, 7, now);
+    let mut tx = store.write().await?;
+    tx.insert_clicks(std::slice::from_ref(&first)).await?;
+    tx.commit().await?;
+    // A click rolled back is not remembered as counted.
+    let rolled_back = new_click(acme.id, &spring, &jane, 8, now);
+    let mut tx = store.write().await?;
+    tx.insert_clicks(std::slice::from_ref(&rolled_back)).await?;
+    drop(tx);
+
+    // As after a restart: a new store on the same database.
+    let reopened = afflux_store::connect(db.url()).await?;
+    let mut tx = reopened.write().await?;
+    let outcomes = tx
+        .insert_clicks(&[
+            new_click(acme.id, &spring, &jane, 7, now),
+            new_click(acme.id, &spring, &jane, 8, now),
+        ])
+        .await?;
+    tx.commit().await?;
+    assert_eq!(
+        outcomes[0],
+        afflux_store::ClickOutcome {
+            id: first.id,
+            recorded: false
+        }
+    );
+    assert!(outcomes[1].recorded, "the rolled-back click never counted");
+    let mut tx = store.write().await?;
+    let again = tx.insert_clicks(&[new_click(acme.id, &spring, &jane, 8, now)]).await?;
+    drop(tx);
+    assert!(
+        !again[0].recorded || store.backend() == Backend::Sqlite,
+        "PostgreSQL's unique key sees the other store's click"
+    );
+    Ok(())
+}

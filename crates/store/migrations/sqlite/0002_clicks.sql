@@ -1,5 +1,6 @@
--- Clicks: one row per counted click. The unique key makes a visitor count once per link per
--- clock hour; per-day counters keep totals without COUNT(*).
+-- Clicks: one row per counted click; per-day counters keep totals without COUNT(*). A visitor
+-- counts once per link per clock hour: on SQLite the store keeps that rule in memory (see
+-- src/sqlite/recent_clicks.rs), loading the last two hours through clicks_by_hour.
 
 CREATE TABLE clicks (
     id              BLOB PRIMARY KEY,
@@ -10,10 +11,10 @@ CREATE TABLE clicks (
     hour            INTEGER NOT NULL,
     referrer_domain TEXT,
     source          TEXT NOT NULL,
-    created_at      INTEGER NOT NULL,
-    UNIQUE (affiliate_id, campaign_id, visitor_hash, hour)
+    created_at      INTEGER NOT NULL
 );
 CREATE INDEX clicks_by_org ON clicks (org_id, created_at);
+CREATE INDEX clicks_by_hour ON clicks (hour);
 
 CREATE TABLE click_counts (
     org_id       BLOB NOT NULL REFERENCES organizations (id),
@@ -24,3 +25,12 @@ CREATE TABLE click_counts (
     PRIMARY KEY (affiliate_id, campaign_id, day)
 );
 CREATE INDEX click_counts_by_org ON click_counts (org_id, day);
+
+-- Counting in the engine saves the click writer a statement per commit. created_at is in Unix
+-- microseconds: 86,400,000,000 of them make a day.
+CREATE TRIGGER clicks_counted AFTER INSERT ON clicks
+BEGIN
+    INSERT INTO click_counts (org_id, affiliate_id, campaign_id, day, clicks)
+    VALUES (NEW.org_id, NEW.affiliate_id, NEW.campaign_id, NEW.created_at / 86400000000, 1)
+    ON CONFLICT (affiliate_id, campaign_id, day) DO UPDATE SET clicks = clicks + 1;
+END;

@@ -1,10 +1,11 @@
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashMap;
 
 use afflux_domain::{AffiliateId, CampaignId, ClickId, OrgId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
+use super::recent_clicks::{ClickKey, SharedRecentClicks};
 use super::row::{get_id, get_parsed, get_ts, ts};
 use crate::{Click, ClickOutcome, NewClick, StoreResult};
 
@@ -24,12 +25,47 @@ fn click(row: &SqliteRow) -> StoreResult<Click> {
 /// Rows per INSERT statement: 9 parameters each stays far below SQLite's 32,766.
 const ROWS_PER_STATEMENT: usize = 1_000;
 
-pub(super) async fn insert(c: &mut SqliteConnection, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
+/// Records the clicks no one has counted this hour (see `recent_clicks`): the recent ones
+/// committed before, and those earlier in this transaction, are repeats.
+pub(super) async fn insert(
+    c: &mut SqliteConnection,
+    recent: Option<&SharedRecentClicks>,
+    pending: &mut Vec<(ClickKey, Uuid)>,
+    clicks: &[NewClick],
+) -> StoreResult<Vec<ClickOutcome>> {
+    let mut outcomes = Vec::with_capacity(clicks.len());
+    let mut fresh: Vec<&NewClick> = Vec::with_capacity(clicks.len());
+    {
+        let recent = recent.map(|r| r.lock().expect("recent clicks lock"));
+        let mut in_tx: HashMap<ClickKey, Uuid> = pending.iter().cloned().collect();
+        for k in clicks {
+            let key = ClickKey::new(
+                k.affiliate_id,
+                k.campaign_id,
+                &k.visitor_hash,
+                k.at.unix_timestamp().div_euclid(3_600),
+            );
+            let seen = recent
+                .as_ref()
+                .and_then(|r| r.get(&key))
+                .or_else(|| in_tx.get(&key).copied().map(ClickId));
+            match seen {
+                Some(id) => outcomes.push(ClickOutcome { id, recorded: false }),
+                None => {
+                    in_tx.insert(key.clone(), k.id.0);
+                    pending.push((key, k.id.0));
+                    fresh.push(k);
+                    outcomes.push(ClickOutcome {
+                        id: k.id,
+                        recorded: true,
+                    });
+                }
+            }
+        }
+    }
     // One multi-row statement per chunk: the click writer hands over hundreds of clicks at a
     // time, and a statement per click would make the round trips, not SQLite, the limit.
-    // Rows go in their batch order, so of two repeats in one batch the first is stored.
-    let mut inserted: HashSet<Uuid> = HashSet::with_capacity(clicks.len());
-    for chunk in clicks.chunks(ROWS_PER_STATEMENT) {
+    for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO clicks (id, org_id, campaign_id, affiliate_id, visitor_hash, hour, referrer_domain, source, created_at) ",
         );
@@ -44,53 +80,10 @@ pub(super) async fn insert(c: &mut SqliteConnection, clicks: &[NewClick]) -> Sto
                 .push_bind(k.source.as_str())
                 .push_bind(ts(k.at));
         });
-        query.push(" ON CONFLICT (affiliate_id, campaign_id, visitor_hash, hour) DO NOTHING RETURNING id");
-        let ids: Vec<Uuid> = query.build_query_scalar().fetch_all(&mut *c).await?;
-        inserted.extend(ids);
+        query.build().execute(&mut *c).await?;
     }
 
-    let mut outcomes = Vec::with_capacity(clicks.len());
-    let mut counts: BTreeMap<(Uuid, Uuid, Uuid, i64), i64> = BTreeMap::new();
-    for k in clicks {
-        if inserted.contains(&k.id.0) {
-            let day = k.at.unix_timestamp().div_euclid(86_400);
-            *counts
-                .entry((k.affiliate_id.0, k.campaign_id.0, k.org_id.0, day))
-                .or_default() += 1;
-            outcomes.push(ClickOutcome {
-                id: k.id,
-                recorded: true,
-            });
-        } else {
-            let id: Uuid = sqlx::query_scalar(
-                "SELECT id FROM clicks WHERE affiliate_id = $1 AND campaign_id = $2 AND visitor_hash = $3 AND hour = $4",
-            )
-            .bind(k.affiliate_id.0)
-            .bind(k.campaign_id.0)
-            .bind(&k.visitor_hash)
-            .bind(k.at.unix_timestamp().div_euclid(3_600))
-            .fetch_one(&mut *c)
-            .await?;
-            outcomes.push(ClickOutcome {
-                id: ClickId(id),
-                recorded: false,
-            });
-        }
-    }
-    // One counter write per link and day, however many clicks the batch holds.
-    for ((affiliate, campaign, org, day), n) in counts {
-        sqlx::query(
-            "INSERT INTO click_counts (org_id, affiliate_id, campaign_id, day, clicks) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (affiliate_id, campaign_id, day) DO UPDATE SET clicks = click_counts.clicks + excluded.clicks",
-        )
-        .bind(org)
-        .bind(affiliate)
-        .bind(campaign)
-        .bind(day)
-        .bind(n)
-        .execute(&mut *c)
-        .await?;
-    }
+    // The clicks_counted trigger keeps the per-day counters.
     Ok(outcomes)
 }
 

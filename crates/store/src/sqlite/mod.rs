@@ -13,6 +13,7 @@ mod customers;
 mod events;
 mod jobs;
 mod orgs;
+mod recent_clicks;
 mod row;
 mod secrets;
 mod suppressions;
@@ -26,15 +27,23 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+use recent_clicks::{ClickKey, RecentClicks, SharedRecentClicks};
+use uuid::Uuid;
+
 use crate::{Backend, Store, StoreResult, Tx};
 
 pub(crate) struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    recent_clicks: SharedRecentClicks,
 }
 
 pub(crate) struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    /// The clicks of the last two hours (write transactions only).
+    recent_clicks: Option<SharedRecentClicks>,
+    /// Clicks this transaction inserted: remembered in `recent_clicks` once it commits.
+    pending_clicks: Vec<(ClickKey, Uuid)>,
 }
 
 impl SqliteStore {
@@ -59,7 +68,12 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, readers })
+        let recent_clicks = RecentClicks::load(&writer).await?;
+        Ok(Self {
+            writer,
+            readers,
+            recent_clicks,
+        })
     }
 }
 
@@ -72,12 +86,20 @@ impl Store for SqliteStore {
     async fn write(&self) -> StoreResult<Box<dyn Tx>> {
         // IMMEDIATE takes the write lock up front, so a transaction never fails to upgrade.
         let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            recent_clicks: Some(self.recent_clicks.clone()),
+            pending_clicks: Vec::new(),
+        }))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
         let tx = self.readers.begin().await?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            recent_clicks: None,
+            pending_clicks: Vec::new(),
+        }))
     }
 
     async fn close(&self) {

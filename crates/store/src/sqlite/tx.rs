@@ -20,7 +20,18 @@ use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, Pay
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        Ok(self.tx.commit().await?)
+        let SqliteTx {
+            tx,
+            recent_clicks,
+            pending_clicks,
+        } = *self;
+        tx.commit().await?;
+        if let Some(recent) = recent_clicks
+            && !pending_clicks.is_empty()
+        {
+            recent.lock().expect("recent clicks lock").remember(pending_clicks);
+        }
+        Ok(())
     }
 
     async fn get_setting(&mut self, key: &str) -> StoreResult<Option<String>> {
@@ -236,7 +247,13 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_clicks(&mut self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
-        clicks::insert(&mut self.tx, clicks).await
+        clicks::insert(
+            &mut self.tx,
+            self.recent_clicks.as_ref(),
+            &mut self.pending_clicks,
+            clicks,
+        )
+        .await
     }
     async fn get_click(&mut self, id: ClickId) -> StoreResult<Option<Click>> {
         clicks::get(&mut self.tx, id).await
