@@ -1,0 +1,17 @@
+//! The store conformance suite: every operation of the [`Tx`] contract, on whichever backend
+//! [`TestDb`] picks (SQLite by default, PostgreSQL with `AFFLUX_TEST_DATABASE_URL`). Each test
+//! gets a fresh database. A database error aborts a PostgreSQL transaction, so every write
+//! expected to conflict runs in a transaction of its own, dropped afterwards.
+
+mod fixtures;
+
+mod affiliates;
+mod audit;
+mod campaigns;
+mod clicks;
+mod database;
+mod isolation;
+mod jobs;
+mod orgs;
+mod suppressions;
+mod team;
