@@ -20,6 +20,11 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     async fn write(&self) -> StoreResult<Box<dyn Tx>>;
     async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Records a batch of clicks in a transaction of its own, committed before this answers. A
+    /// visitor is counted once per link (affiliate and campaign) per clock hour: a repeat is not
+    /// recorded again and its outcome names the stored click. Recorded clicks add to per-day
+    /// counters, so totals never need `COUNT(*)` over clicks.
+    async fn record_clicks(&self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>>;
     async fn close(&self);
 }
 
@@ -140,11 +145,7 @@ pub trait Tx: Send {
     async fn job_counts(&mut self) -> StoreResult<JobCounts>;
     async fn list_dead_jobs(&mut self, limit: i64) -> StoreResult<Vec<Job>>;
 
-    // Clicks.
-    /// Records a batch of clicks. A visitor is counted once per link (affiliate and campaign) per
-    /// clock hour: a repeat is not recorded again and its outcome names the stored click.
-    /// Recorded clicks add to per-day counters, so totals never need `COUNT(*)` over clicks.
-    async fn insert_clicks(&mut self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>>;
+    // Clicks (recorded through `Store::record_clicks`).
     async fn get_click(&mut self, id: ClickId) -> StoreResult<Option<Click>>;
     /// Clicks counted for an affiliate, in one campaign or all, from the counters.
     async fn click_count(

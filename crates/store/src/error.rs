@@ -15,6 +15,9 @@ pub enum StoreError {
     Database(sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// From the SQLite connection that records clicks (outside sqlx: see sqlite/click_writer.rs).
+    #[error(transparent)]
+    Embedded(#[from] rusqlite::Error),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -180,9 +180,11 @@ impl Harness {
     /// A click on `affiliate`'s link to `program`, `age` ago.
     pub async fn click(&self, affiliate: &Affiliate, program: CampaignId, age: time::Duration) -> ClickId {
         let id = ClickId::new();
-        let mut tx = self.server.app.store().write().await.unwrap();
-        let outcome = tx
-            .insert_clicks(&[NewClick {
+        let outcome = self
+            .server
+            .app
+            .store()
+            .record_clicks(&[NewClick {
                 id,
                 org_id: self.org,
                 campaign_id: program,
@@ -194,7 +196,6 @@ impl Harness {
             }])
             .await
             .unwrap();
-        tx.commit().await.unwrap();
         assert!(outcome[0].recorded);
         id
     }

@@ -193,8 +193,5 @@ async fn commit(store: &dyn Store, batch: &mut Vec<Pending>, counters: &Counters
 }
 
 async fn write(store: &dyn Store, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
-    let mut tx = store.write().await?;
-    let outcomes = tx.insert_clicks(clicks).await?;
-    tx.commit().await?;
-    Ok(outcomes)
+    store.record_clicks(clicks).await
 }

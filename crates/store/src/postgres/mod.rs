@@ -27,7 +27,7 @@ use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult};
 use sqlx::query::Query;
 use sqlx::{Executor, PgConnection, PgPool, Postgres, Transaction};
 
-use crate::{Backend, Store, StoreResult, Tx};
+use crate::{Backend, ClickOutcome, NewClick, Store, StoreResult, Tx};
 
 pub(crate) struct PgStore {
     pool: PgPool,
@@ -69,6 +69,13 @@ impl Store for PgStore {
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await?;
         Ok(Box::new(PgTx { tx }))
+    }
+
+    async fn record_clicks(&self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
+        let mut tx = self.pool.begin().await?;
+        let outcomes = clicks::insert(&mut tx, clicks).await?;
+        tx.commit().await?;
+        Ok(outcomes)
     }
 
     async fn close(&self) {

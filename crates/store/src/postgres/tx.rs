@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use super::{PgTx, affiliates, audit, auth, campaigns, clicks, jobs, orgs, suppressions};
 use super::{audit_batch, conversions, coupons, customers, events, secrets, targets};
 use crate::{
-    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, ClickOutcome, Invite, Job, JobCounts, MemberView,
-    NewClick, NewJob, Page, Session, StoreResult, TeamMember, Tx, User,
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, Invite, Job, JobCounts, MemberView, NewJob, Page,
+    Session, StoreResult, TeamMember, Tx, User,
 };
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
 
@@ -234,9 +234,6 @@ impl Tx for PgTx {
         jobs::list_dead(&mut self.tx, limit).await
     }
 
-    async fn insert_clicks(&mut self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
-        clicks::insert(&mut self.tx, clicks).await
-    }
     async fn get_click(&mut self, id: ClickId) -> StoreResult<Option<Click>> {
         clicks::get(&mut self.tx, id).await
     }

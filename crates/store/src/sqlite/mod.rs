@@ -6,6 +6,7 @@ mod audit;
 mod audit_batch;
 mod auth;
 mod campaigns;
+mod click_writer;
 mod clicks;
 mod conversions;
 mod coupons;
@@ -21,29 +22,25 @@ mod targets;
 mod tx;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use recent_clicks::{ClickKey, RecentClicks, SharedRecentClicks};
-use uuid::Uuid;
+use click_writer::ClickWriter;
 
-use crate::{Backend, Store, StoreResult, Tx};
+use crate::{Backend, ClickOutcome, NewClick, Store, StoreError, StoreResult, Tx};
 
 pub(crate) struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
-    recent_clicks: SharedRecentClicks,
+    clicks: Arc<ClickWriter>,
 }
 
 pub(crate) struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
-    /// The clicks of the last two hours (write transactions only).
-    recent_clicks: Option<SharedRecentClicks>,
-    /// Clicks this transaction inserted: remembered in `recent_clicks` once it commits.
-    pending_clicks: Vec<(ClickKey, Uuid)>,
 }
 
 impl SqliteStore {
@@ -66,13 +63,13 @@ impl SqliteStore {
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
-        let recent_clicks = RecentClicks::load(&writer).await?;
+        let clicks = Arc::new(ClickWriter::open(options.get_filename())?);
         Ok(Self {
             writer,
             readers,
-            recent_clicks,
+            clicks,
         })
     }
 }
@@ -86,20 +83,19 @@ impl Store for SqliteStore {
     async fn write(&self) -> StoreResult<Box<dyn Tx>> {
         // IMMEDIATE takes the write lock up front, so a transaction never fails to upgrade.
         let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTx {
-            tx,
-            recent_clicks: Some(self.recent_clicks.clone()),
-            pending_clicks: Vec::new(),
-        }))
+        Ok(Box::new(SqliteTx { tx }))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
         let tx = self.readers.begin().await?;
-        Ok(Box::new(SqliteTx {
-            tx,
-            recent_clicks: None,
-            pending_clicks: Vec::new(),
-        }))
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
+    async fn record_clicks(&self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
+        let (writer, clicks) = (self.clicks.clone(), clicks.to_vec());
+        tokio::task::spawn_blocking(move || writer.record(&clicks))
+            .await
+            .map_err(|e| StoreError::Config(format!("the click writer thread failed: {e}")))?
     }
 
     async fn close(&self) {

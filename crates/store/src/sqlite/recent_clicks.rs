@@ -2,16 +2,15 @@
 //! unique index: an index keyed on a random visitor hash costs about five times the rest of a
 //! click's insert (every commit dirties random index pages). One process writes an SQLite file,
 //! so it can know every click of the current and previous hour; they are loaded at open, and a
-//! transaction's clicks join the set only once it commits.
+//! batch's clicks join the set only once it commits.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use afflux_domain::{AffiliateId, CampaignId, ClickId};
-use sqlx::SqlitePool;
+use rusqlite::Connection;
 use uuid::Uuid;
 
-use crate::StoreResult;
+use crate::{StoreError, StoreResult};
 
 /// What makes two clicks the same: link (affiliate and campaign), visitor and clock hour.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -41,30 +40,28 @@ pub(super) struct RecentClicks {
     pruned_at_hour: i64,
 }
 
-pub(super) type SharedRecentClicks = Arc<Mutex<RecentClicks>>;
-
 impl RecentClicks {
     /// The clicks of the newest stored hour and the one before it.
-    pub(super) async fn load(pool: &SqlitePool) -> StoreResult<SharedRecentClicks> {
-        let rows: Vec<(Uuid, Uuid, Vec<u8>, i64, Uuid)> = sqlx::query_as(
+    pub(super) fn load(conn: &Connection) -> StoreResult<Self> {
+        let mut query = conn.prepare(
             "SELECT affiliate_id, campaign_id, visitor_hash, hour, id FROM clicks
              WHERE hour >= (SELECT COALESCE(MAX(hour), 0) - 1 FROM clicks)",
-        )
-        .fetch_all(pool)
-        .await?;
+        )?;
+        let uuid = |bytes: Vec<u8>| Uuid::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("click id: {e}")));
+        let mut rows = query.query([])?;
+        let mut clicks = Vec::new();
+        while let Some(row) = rows.next()? {
+            let key = ClickKey {
+                affiliate: uuid(row.get(0)?)?,
+                campaign: uuid(row.get(1)?)?,
+                visitor_hash: row.get(2)?,
+                hour: row.get(3)?,
+            };
+            clicks.push((key, uuid(row.get(4)?)?));
+        }
         let mut recent = RecentClicks::default();
-        recent.remember(rows.into_iter().map(|(affiliate, campaign, visitor_hash, hour, id)| {
-            (
-                ClickKey {
-                    affiliate,
-                    campaign,
-                    visitor_hash,
-                    hour,
-                },
-                id,
-            )
-        }));
-        Ok(Arc::new(Mutex::new(recent)))
+        recent.remember(clicks);
+        Ok(recent)
     }
 
     pub(super) fn get(&self, key: &ClickKey) -> Option<ClickId> {

@@ -12,26 +12,15 @@ use time::OffsetDateTime;
 use super::{SqliteTx, affiliates, audit, auth, campaigns, clicks, jobs, orgs, suppressions};
 use super::{audit_batch, conversions, coupons, customers, events, secrets, targets};
 use crate::{
-    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, ClickOutcome, Invite, Job, JobCounts, MemberView,
-    NewClick, NewJob, Page, Session, StoreResult, TeamMember, Tx, User,
+    AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, Invite, Job, JobCounts, MemberView, NewJob, Page,
+    Session, StoreResult, TeamMember, Tx, User,
 };
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
 
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        let SqliteTx {
-            tx,
-            recent_clicks,
-            pending_clicks,
-        } = *self;
-        tx.commit().await?;
-        if let Some(recent) = recent_clicks
-            && !pending_clicks.is_empty()
-        {
-            recent.lock().expect("recent clicks lock").remember(pending_clicks);
-        }
-        Ok(())
+        Ok(self.tx.commit().await?)
     }
 
     async fn get_setting(&mut self, key: &str) -> StoreResult<Option<String>> {
@@ -246,15 +235,6 @@ impl Tx for SqliteTx {
         jobs::list_dead(&mut self.tx, limit).await
     }
 
-    async fn insert_clicks(&mut self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
-        clicks::insert(
-            &mut self.tx,
-            self.recent_clicks.as_ref(),
-            &mut self.pending_clicks,
-            clicks,
-        )
-        .await
-    }
     async fn get_click(&mut self, id: ClickId) -> StoreResult<Option<Click>> {
         clicks::get(&mut self.tx, id).await
     }

@@ -35,16 +35,14 @@ async fn clicks_count_once_per_visitor_link_and_hour() -> StoreResult<()> {
     let other_visitor = new_click(acme.id, &spring, &jane, 2, hour_start + Duration::minutes(7));
     let next_hour = new_click(acme.id, &spring, &jane, 1, hour_start + Duration::minutes(65));
 
-    let mut tx = store.write().await?;
-    let outcomes = tx
-        .insert_clicks(&[
+    let outcomes = store
+        .record_clicks(&[
             first.clone(),
             repeat.clone(),
             other_campaign.clone(),
             other_visitor.clone(),
         ])
         .await?;
-    tx.commit().await?;
     assert_eq!(
         outcomes.iter().map(|o| o.recorded).collect::<Vec<_>>(),
         vec![true, false, true, true],
@@ -53,9 +51,7 @@ async fn clicks_count_once_per_visitor_link_and_hour() -> StoreResult<()> {
     assert_eq!(outcomes[1].id, first.id, "a repeat names the click already stored");
 
     // A repeat in a later batch is recognized too; the next hour counts again.
-    let mut tx = store.write().await?;
-    let later = tx.insert_clicks(&[repeat.clone(), next_hour.clone()]).await?;
-    tx.commit().await?;
+    let later = store.record_clicks(&[repeat.clone(), next_hour.clone()]).await?;
     assert_eq!(
         later[0],
         afflux_store::ClickOutcome {
@@ -81,7 +77,7 @@ async fn clicks_count_once_per_visitor_link_and_hour() -> StoreResult<()> {
 }
 
 #[tokio::test]
-async fn a_reopened_store_still_recognizes_this_hours_clicks() -> StoreResult<()> {
+async fn a_failed_batch_counts_nothing_and_a_reopened_store_knows_this_hours_clicks() -> StoreResult<()> {
     let db = TestDb::new().await;
     let store = db.store();
     let mut tx = store.write().await?;
@@ -91,25 +87,29 @@ async fn a_reopened_store_still_recognizes_this_hours_clicks() -> StoreResult<()
     tx.commit().await?;
     let now = OffsetDateTime::now_utc();
     let first = new_click(acme.id, &spring, &jane, 7, now);
-    let mut tx = store.write().await?;
-    tx.insert_clicks(std::slice::from_ref(&first)).await?;
-    tx.commit().await?;
-    // A click rolled back is not remembered as counted.
-    let rolled_back = new_click(acme.id, &spring, &jane, 8, now);
-    let mut tx = store.write().await?;
-    tx.insert_clicks(std::slice::from_ref(&rolled_back)).await?;
-    drop(tx);
+    store.record_clicks(std::slice::from_ref(&first)).await?;
 
-    // As after a restart: a new store on the same database.
+    // A batch holding one impossible click (an unknown campaign) is refused whole: its other
+    // click is neither stored nor remembered as counted.
+    let doomed = new_click(acme.id, &spring, &jane, 8, now);
+    let mut impossible = new_click(acme.id, &spring, &jane, 9, now);
+    impossible.campaign_id = CampaignId::new();
+    assert!(store.record_clicks(&[doomed.clone(), impossible]).await.is_err());
+    assert_eq!(store.read().await?.get_click(doomed.id).await?, None);
+    let retried = store.record_clicks(std::slice::from_ref(&doomed)).await?;
+    assert!(
+        retried[0].recorded,
+        "the refused batch's click counts when it comes again"
+    );
+
+    // As after a restart: a new store on the same database knows both clicks of this hour.
     let reopened = afflux_store::connect(db.url()).await?;
-    let mut tx = reopened.write().await?;
-    let outcomes = tx
-        .insert_clicks(&[
+    let outcomes = reopened
+        .record_clicks(&[
             new_click(acme.id, &spring, &jane, 7, now),
             new_click(acme.id, &spring, &jane, 8, now),
         ])
         .await?;
-    tx.commit().await?;
     assert_eq!(
         outcomes[0],
         afflux_store::ClickOutcome {
@@ -117,13 +117,14 @@ async fn a_reopened_store_still_recognizes_this_hours_clicks() -> StoreResult<()
             recorded: false
         }
     );
-    assert!(outcomes[1].recorded, "the rolled-back click never counted");
-    let mut tx = store.write().await?;
-    let again = tx.insert_clicks(&[new_click(acme.id, &spring, &jane, 8, now)]).await?;
-    drop(tx);
-    assert!(
-        !again[0].recorded || store.backend() == Backend::Sqlite,
-        "PostgreSQL's unique key sees the other store's click"
+    assert_eq!(
+        outcomes[1],
+        afflux_store::ClickOutcome {
+            id: doomed.id,
+            recorded: false
+        }
     );
+    assert_eq!(reopened.read().await?.click_count(acme.id, jane.id, None).await?, 2);
+    reopened.close().await;
     Ok(())
 }
