@@ -3,7 +3,10 @@
 //! and the mail folder. Missing prerequisites fail the test: a skipped browser test is a
 //! browser test nobody runs. The same pages without a browser: `tests/dashboard.rs`.
 
-use std::path::{Path, PathBuf};
+#[path = "support/browser.rs"]
+mod browser;
+
+use std::path::Path;
 use std::time::Duration;
 
 use afflux::{Server, Settings};
@@ -14,34 +17,6 @@ use afflux_store::{AffiliateFilter, Page};
 const OWNER_EMAIL: &str = "owner@example.com";
 const OWNER_PASSWORD: &str = "correct horse battery staple";
 const APPLICANT: &str = "avery@example.net";
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-/// Panics with the fix when node, Chromium or the e2e node modules are missing.
-fn require_prerequisites(root: &Path) -> String {
-    let fix = "install the browser-test prerequisites with ./scripts/test-deps.sh \
-               (apt-get install -y chromium; cd e2e && npm ci)";
-    let node_ok = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(node_ok, "node is not installed: {fix}");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "Chromium not found at {chromium} (set CHROMIUM to another path): {fix}"
-    );
-    assert!(
-        root.join("e2e/node_modules/playwright-core").is_dir(),
-        "e2e/node_modules is missing: {fix}"
-    );
-    chromium
-}
 
 async fn start(dir: &Path) -> Server {
     let settings = Settings {
@@ -71,8 +46,8 @@ async fn wait_for_mail(dir: &Path, to: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foundation_walk_in_chromium() {
-    let root = workspace_root();
-    let chromium = require_prerequisites(&root);
+    let root = browser::workspace_root();
+    let chromium = browser::require_prerequisites(&root);
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
     let token = server

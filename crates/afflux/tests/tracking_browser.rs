@@ -3,42 +3,18 @@
 //! test checks the clicks it reported against the database. Missing node, Chromium or
 //! `e2e/node_modules` fail the test rather than skip it.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/tracking.rs"]
 mod support;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use afflux_domain::{AttributionModel, ClickId, ClickSource};
 use support::Fixture;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-/// Panics with the fix when node, Chromium or the e2e node modules are missing.
-fn require_prerequisites(root: &Path) -> String {
-    let fix = "install the browser-test prerequisites with ./scripts/test-deps.sh \
-               (apt-get install -y chromium; cd e2e && npm ci)";
-    let node_ok = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(node_ok, "node is not installed: {fix}");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(Path::new(&chromium).exists(), "Chromium not found at {chromium}: {fix}");
-    assert!(
-        root.join("e2e/node_modules/playwright-core").is_dir(),
-        "e2e/node_modules is missing: {fix}"
-    );
-    chromium
-}
 
 /// The brand's site: every path is a page loading the tracking script. `/custom` names a
 /// custom link parameter on the script tag, `/first` the FirstTouch campaign.
@@ -86,8 +62,8 @@ async fn brand_site(afflux: String) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tracking_script_in_chromium() {
-    let root = workspace_root();
-    let chromium = require_prerequisites(&root);
+    let root = browser::workspace_root();
+    let chromium = browser::require_prerequisites(&root);
     let f = Fixture::start("").await;
     let brand = brand_site(f.server.url()).await;
 

@@ -22,7 +22,6 @@ mod targets;
 mod tx;
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,12 +30,12 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use click_writer::ClickWriter;
 
-use crate::{Backend, ClickOutcome, NewClick, Store, StoreError, StoreResult, Tx};
+use crate::{Backend, ClickOutcome, NewClick, Store, StoreResult, Tx};
 
 pub(crate) struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
-    clicks: Arc<ClickWriter>,
+    clicks: ClickWriter,
 }
 
 pub(crate) struct SqliteTx {
@@ -65,7 +64,7 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
             .await?;
-        let clicks = Arc::new(ClickWriter::open(options.get_filename())?);
+        let clicks = ClickWriter::open(options.get_filename())?;
         Ok(Self {
             writer,
             readers,
@@ -91,11 +90,12 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx { tx }))
     }
 
+    /// Runs on the calling thread: one short synchronous transaction (a fraction of a
+    /// millisecond, longer only while another writer holds SQLite's lock). Its one caller, the
+    /// click writer, has a thread of its own, and a hand-off to another thread and back would
+    /// cost more than the transaction.
     async fn record_clicks(&self, clicks: &[NewClick]) -> StoreResult<Vec<ClickOutcome>> {
-        let (writer, clicks) = (self.clicks.clone(), clicks.to_vec());
-        tokio::task::spawn_blocking(move || writer.record(&clicks))
-            .await
-            .map_err(|e| StoreError::Config(format!("the click writer thread failed: {e}")))?
+        self.clicks.record(clicks)
     }
 
     async fn close(&self) {
