@@ -1,17 +1,12 @@
 //! JSON shapes of conversions and coupons.
 
+use super::views::rfc3339;
 use afflux_domain::{
     AffiliateId, CampaignId, ClickId, CommissionStatus, Conversion, ConversionId, ConversionProvider, ConversionSource,
     ConversionType, Coupon, CouponId, Currency,
 };
 use serde::Serialize;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 /// A conversion (a sale in the dashboard): amounts in integer minor units of their currency.
 #[derive(Serialize, ToSchema)]

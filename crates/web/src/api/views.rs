@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 /// RFC 3339 at the microsecond precision both databases store, so a fresh object and the same
 /// object read back show the same times.
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(super) fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.replace_microsecond(t.microsecond()).unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
