@@ -60,4 +60,6 @@ define_id!(
     ClickId,
     ConversionId,
     CouponId,
+    /// A connected CRM or email tool of an organization.
+    IntegrationId,
 );

@@ -7,6 +7,7 @@ mod campaign;
 mod commission;
 mod conversion;
 mod coupon;
+mod crm;
 mod currency;
 mod email;
 mod error;
@@ -25,12 +26,16 @@ pub use campaign::{AttributionModel, Campaign, CommissionModel, CommissionType, 
 pub use commission::{commission_after_refund, commission_for};
 pub use conversion::{CommissionStatus, Conversion, ConversionProvider, ConversionSource, ConversionType};
 pub use coupon::{Coupon, CouponCode};
+pub use crm::{
+    CampaignOverride, CredentialField, CrmVendor, DEFAULT_SYSTEM_TAG, Destination, Integration, IntegrationSettings,
+    OrttoRegion, SyncStatus, contact_tags, parse_tags, person_status, split_name,
+};
 pub use currency::Currency;
 pub use email::Email;
 pub use error::ValidationError;
 pub use ids::{
-    AffiliateId, ApiKeyId, CampaignId, ClickId, ConversionId, CouponId, InviteId, JobId, MembershipId, OrgId,
-    SessionId, UserId,
+    AffiliateId, ApiKeyId, CampaignId, ClickId, ConversionId, CouponId, IntegrationId, InviteId, JobId, MembershipId,
+    OrgId, SessionId, UserId,
 };
 pub use money::{Money, round_div};
 pub use org::{Organization, PlanGate, PlanTier, SubscriptionStatus};

@@ -2,7 +2,9 @@ use afflux_domain::{
     Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
-use afflux_domain::{Conversion, ConversionId, ConversionProvider, Coupon, CouponId};
+use afflux_domain::{
+    Conversion, ConversionId, ConversionProvider, Coupon, CouponId, Integration, IntegrationId, SyncStatus,
+};
 use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -12,6 +14,7 @@ use crate::{
     MemberView, NewClick, NewJob, Page, Session, StoreResult, TeamMember, User,
 };
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
+use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
 
 /// A database. Every operation runs inside a [`Tx`]: writes in [`Store::write`] (serialized,
 /// committed explicitly), reads in [`Store::read`]. Dropping a transaction rolls it back.
@@ -144,6 +147,17 @@ pub trait Tx: Send {
     async fn get_job(&mut self, id: JobId) -> StoreResult<Option<Job>>;
     async fn job_counts(&mut self) -> StoreResult<JobCounts>;
     async fn list_dead_jobs(&mut self, limit: i64) -> StoreResult<Vec<Job>>;
+    async fn get_job_by_dedupe_key(&mut self, dedupe_key: &str) -> StoreResult<Option<Job>>;
+    /// Makes a queued or dead job due at `run_at` with its attempts reset ("retry now"; its last
+    /// error is kept); false when no such job exists or it is running.
+    async fn reschedule_job(&mut self, dedupe_key: &str, run_at: OffsetDateTime) -> StoreResult<bool>;
+    /// Like [`Tx::retry_job`], but the claim does not count as an attempt (the vendor asked us
+    /// to wait: a rate limit is not a failure).
+    async fn defer_job(&mut self, id: JobId, run_at: OffsetDateTime, error: &str) -> StoreResult<bool>;
+    /// Deletes the queued and dead jobs whose dedupe key starts with `dedupe_prefix` (taken
+    /// literally: `%` and `_` are no wildcards); answers how many. Running jobs and jobs without a
+    /// dedupe key stay.
+    async fn cancel_jobs(&mut self, dedupe_prefix: &str) -> StoreResult<u64>;
 
     // Clicks (recorded through `Store::record_clicks`).
     async fn get_click(&mut self, id: ClickId) -> StoreResult<Option<Click>>;
@@ -244,4 +258,45 @@ pub trait Tx: Send {
     async fn put_org_secret(&mut self, secret: &OrgSecret) -> StoreResult<()>;
     async fn get_org_secret(&mut self, org: OrgId, name: &str) -> StoreResult<Option<OrgSecret>>;
     async fn delete_org_secret(&mut self, org: OrgId, name: &str) -> StoreResult<bool>;
+
+    // CRM integrations: one per vendor and organization (a second is a conflict on
+    // `integrations_org_vendor` that leaves the transaction usable).
+    async fn insert_integration(&mut self, integration: &Integration) -> StoreResult<()>;
+    async fn get_integration(&mut self, org: OrgId, id: IntegrationId) -> StoreResult<Option<Integration>>;
+    /// Oldest first.
+    async fn list_integrations(&mut self, org: OrgId) -> StoreResult<Vec<Integration>>;
+    /// Rewrites the credentials, their hint, the settings and the update time.
+    async fn update_integration(&mut self, integration: &Integration) -> StoreResult<bool>;
+    /// Deletes the integration and its syncs.
+    async fn delete_integration(&mut self, org: OrgId, id: IntegrationId) -> StoreResult<bool>;
+
+    // CRM syncs (see `crm_records.rs`).
+    /// Starts a new generation of the affiliate's sync to the integration: Pending, attempts 0,
+    /// no error, empty progress; created when missing (generation 1, nothing synced). Answers the
+    /// row now stored. Concurrent requests each get a generation of their own. An integration or
+    /// affiliate that is not the organization's (or is gone) writes nothing and is
+    /// `StoreError::Database(sqlx::Error::RowNotFound)`.
+    async fn request_crm_sync(
+        &mut self,
+        org: OrgId,
+        integration: IntegrationId,
+        affiliate: AffiliateId,
+        at: OffsetDateTime,
+    ) -> StoreResult<CrmSync>;
+    async fn get_crm_sync(
+        &mut self,
+        org: OrgId,
+        integration: IntegrationId,
+        affiliate: AffiliateId,
+    ) -> StoreResult<Option<CrmSync>>;
+    /// Rewrites status, attempts, error, progress, `synced_gen`, `synced_at` and the update
+    /// time, only while the stored `requested_gen` equals `sync.requested_gen`: false when a
+    /// newer request overtook this run (or the row is gone).
+    async fn update_crm_sync(&mut self, sync: &CrmSync) -> StoreResult<bool>;
+    /// Joined with the affiliate's email (as written) and name; most recently updated first,
+    /// ties by affiliate id.
+    async fn list_crm_syncs(&mut self, org: OrgId, filter: &CrmSyncFilter, page: Page) -> StoreResult<Vec<CrmSyncRow>>;
+    /// How many of the integration's syncs are in each status, in [`SyncStatus`] order (statuses
+    /// without any omitted).
+    async fn count_crm_syncs(&mut self, org: OrgId, integration: IntegrationId) -> StoreResult<Vec<(SyncStatus, i64)>>;
 }

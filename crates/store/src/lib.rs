@@ -3,6 +3,7 @@
 
 mod api;
 mod conversion_records;
+mod crm_records;
 mod error;
 mod postgres;
 mod records;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 pub use api::{Store, Tx};
 pub use conversion_records::*;
+pub use crm_records::*;
 pub use error::{StoreError, StoreResult};
 pub use records::*;
 

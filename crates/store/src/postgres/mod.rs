@@ -10,6 +10,7 @@ mod campaigns;
 mod clicks;
 mod conversions;
 mod coupons;
+mod crm;
 mod customers;
 mod events;
 mod jobs;

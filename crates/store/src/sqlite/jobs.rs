@@ -135,3 +135,58 @@ pub(super) async fn list_dead(c: &mut SqliteConnection, limit: i64) -> StoreResu
         .await?;
     rows.iter().map(job).collect()
 }
+
+pub(super) async fn get_by_dedupe_key(c: &mut SqliteConnection, dedupe_key: &str) -> StoreResult<Option<Job>> {
+    sqlx::query("SELECT * FROM jobs WHERE dedupe_key = $1")
+        .bind(dedupe_key)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(job)
+        .transpose()
+}
+
+pub(super) async fn reschedule(
+    c: &mut SqliteConnection,
+    dedupe_key: &str,
+    run_at: OffsetDateTime,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $2, locked_until = NULL
+         WHERE dedupe_key = $1 AND state IN ('queued', 'dead')",
+    )
+    .bind(dedupe_key)
+    .bind(ts(run_at))
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn defer(
+    c: &mut SqliteConnection,
+    id: JobId,
+    run_at: OffsetDateTime,
+    error: &str,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', run_at = $2, locked_until = NULL, last_error = $3,
+            attempts = max(attempts - 1, 0)
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(ts(run_at))
+    .bind(error)
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A plain prefix test (`substr`, not LIKE), so `%` and `_` in the prefix match literally.
+pub(super) async fn cancel(c: &mut SqliteConnection, dedupe_prefix: &str) -> StoreResult<u64> {
+    let done =
+        sqlx::query("DELETE FROM jobs WHERE state IN ('queued', 'dead') AND substr(dedupe_key, 1, length($1)) = $1")
+            .bind(dedupe_prefix)
+            .execute(c)
+            .await?;
+    Ok(done.rows_affected())
+}

@@ -10,6 +10,7 @@ mod click_writer;
 mod clicks;
 mod conversions;
 mod coupons;
+mod crm;
 mod customers;
 mod events;
 mod jobs;

@@ -5,17 +5,19 @@ use afflux_domain::{
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
 use afflux_domain::{Conversion, ConversionId, ConversionProvider, Coupon, CouponId};
+use afflux_domain::{Integration, IntegrationId, SyncStatus};
 use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{SqliteTx, affiliates, audit, auth, campaigns, clicks, jobs, orgs, suppressions};
-use super::{audit_batch, conversions, coupons, customers, events, secrets, targets};
+use super::{audit_batch, conversions, coupons, crm, customers, events, secrets, targets};
 use crate::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, Invite, Job, JobCounts, MemberView, NewJob, Page,
     Session, StoreResult, TeamMember, Tx, User,
 };
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
+use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
 
 #[async_trait]
 impl Tx for SqliteTx {
@@ -234,6 +236,18 @@ impl Tx for SqliteTx {
     async fn list_dead_jobs(&mut self, limit: i64) -> StoreResult<Vec<Job>> {
         jobs::list_dead(&mut self.tx, limit).await
     }
+    async fn get_job_by_dedupe_key(&mut self, dedupe_key: &str) -> StoreResult<Option<Job>> {
+        jobs::get_by_dedupe_key(&mut self.tx, dedupe_key).await
+    }
+    async fn reschedule_job(&mut self, dedupe_key: &str, run_at: OffsetDateTime) -> StoreResult<bool> {
+        jobs::reschedule(&mut self.tx, dedupe_key, run_at).await
+    }
+    async fn defer_job(&mut self, id: JobId, run_at: OffsetDateTime, error: &str) -> StoreResult<bool> {
+        jobs::defer(&mut self.tx, id, run_at, error).await
+    }
+    async fn cancel_jobs(&mut self, dedupe_prefix: &str) -> StoreResult<u64> {
+        jobs::cancel(&mut self.tx, dedupe_prefix).await
+    }
 
     async fn get_click(&mut self, id: ClickId) -> StoreResult<Option<Click>> {
         clicks::get(&mut self.tx, id).await
@@ -374,5 +388,48 @@ impl Tx for SqliteTx {
     }
     async fn delete_org_secret(&mut self, org: OrgId, name: &str) -> StoreResult<bool> {
         secrets::delete(&mut self.tx, org, name).await
+    }
+
+    async fn insert_integration(&mut self, integration: &Integration) -> StoreResult<()> {
+        crm::insert_integration(&mut self.tx, integration).await
+    }
+    async fn get_integration(&mut self, org: OrgId, id: IntegrationId) -> StoreResult<Option<Integration>> {
+        crm::get_integration(&mut self.tx, org, id).await
+    }
+    async fn list_integrations(&mut self, org: OrgId) -> StoreResult<Vec<Integration>> {
+        crm::list_integrations(&mut self.tx, org).await
+    }
+    async fn update_integration(&mut self, integration: &Integration) -> StoreResult<bool> {
+        crm::update_integration(&mut self.tx, integration).await
+    }
+    async fn delete_integration(&mut self, org: OrgId, id: IntegrationId) -> StoreResult<bool> {
+        crm::delete_integration(&mut self.tx, org, id).await
+    }
+
+    async fn request_crm_sync(
+        &mut self,
+        org: OrgId,
+        integration: IntegrationId,
+        affiliate: AffiliateId,
+        at: OffsetDateTime,
+    ) -> StoreResult<CrmSync> {
+        crm::request_sync(&mut self.tx, org, integration, affiliate, at).await
+    }
+    async fn get_crm_sync(
+        &mut self,
+        org: OrgId,
+        integration: IntegrationId,
+        affiliate: AffiliateId,
+    ) -> StoreResult<Option<CrmSync>> {
+        crm::get_sync(&mut self.tx, org, integration, affiliate).await
+    }
+    async fn update_crm_sync(&mut self, sync: &CrmSync) -> StoreResult<bool> {
+        crm::update_sync(&mut self.tx, sync).await
+    }
+    async fn list_crm_syncs(&mut self, org: OrgId, filter: &CrmSyncFilter, page: Page) -> StoreResult<Vec<CrmSyncRow>> {
+        crm::list_syncs(&mut self.tx, org, filter, page).await
+    }
+    async fn count_crm_syncs(&mut self, org: OrgId, integration: IntegrationId) -> StoreResult<Vec<(SyncStatus, i64)>> {
+        crm::count_syncs(&mut self.tx, org, integration).await
     }
 }

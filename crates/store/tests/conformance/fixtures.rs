@@ -1,6 +1,6 @@
 //! Builders of rows for the tests, and the imports every test module shares.
 
-pub use std::collections::HashSet;
+pub use std::collections::{BTreeMap, HashSet};
 pub use std::fmt::Debug;
 pub use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -9,11 +9,15 @@ pub use afflux_domain::{
     CommissionType, CommissionValue, Currency, Email, InviteId, JobId, Membership, MembershipId, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
+pub use afflux_domain::{
+    AffiliateId, CampaignOverride, CrmVendor, Destination, Integration, IntegrationId, IntegrationSettings, SyncStatus,
+};
 pub use afflux_store::test_db::TestDb;
 pub use afflux_store::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Invite, Job, JobCounts, JobState, MemberView, NewJob,
     Page, Session, StoreError, StoreResult, TeamMember, Tx, User,
 };
+pub use afflux_store::{CrmSync, CrmSyncFilter, CrmSyncRow};
 pub use serde_json::json;
 pub use time::{Duration, OffsetDateTime};
 pub use uuid::Uuid;
@@ -120,7 +124,7 @@ pub async fn add_campaign(tx: &mut dyn Tx, org: OrgId, slug_text: &str) -> Store
 
 pub fn affiliate(org: OrgId, address: &str, name: Option<&str>, slug_text: &str) -> Affiliate {
     Affiliate {
-        id: afflux_domain::AffiliateId::new(),
+        id: AffiliateId::new(),
         org_id: org,
         email: email(address),
         name: name.map(str::to_owned),
@@ -246,4 +250,24 @@ pub fn assert_conflict<T: Debug>(result: StoreResult<T>) {
 /// The rows of an affiliates listing as (affiliate, membership) ids, in order.
 pub fn row_ids(rows: &[AffiliateRow]) -> Vec<MembershipId> {
     rows.iter().map(|r| r.membership.id).collect()
+}
+
+pub fn integration(org: OrgId, vendor: CrmVendor) -> Integration {
+    let at = tick();
+    Integration {
+        id: IntegrationId::new(),
+        org_id: org,
+        vendor,
+        sealed_credentials: Uuid::now_v7().as_bytes().to_vec(),
+        credential_hint: "…1234".to_owned(),
+        settings: IntegrationSettings::default(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub async fn add_integration(tx: &mut dyn Tx, org: OrgId, vendor: CrmVendor) -> StoreResult<Integration> {
+    let i = integration(org, vendor);
+    tx.insert_integration(&i).await?;
+    Ok(i)
 }

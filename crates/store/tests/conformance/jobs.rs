@@ -344,3 +344,162 @@ async fn concurrent_claims_take_each_job_once() -> StoreResult<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn jobs_are_found_by_dedupe_key_and_rescheduled() -> StoreResult<()> {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let t0 = tick();
+    let lease = Duration::seconds(30);
+
+    let mut tx = store.write().await?;
+    let sync = job("crm.sync", Some("crm:i1:jane"), t0 - Duration::seconds(1));
+    assert!(tx.enqueue_job(&sync).await?);
+    let waiting = job("crm.sync", Some("crm:i1:joe"), t0 + Duration::hours(1));
+    assert!(tx.enqueue_job(&waiting).await?);
+    let got = tx.get_job_by_dedupe_key("crm:i1:jane").await?.expect("by key");
+    assert_eq!(Some(&got), tx.get_job(sync.id).await?.as_ref());
+    assert_eq!(got.id, sync.id);
+    assert_eq!(
+        tx.get_job_by_dedupe_key("crm:i1").await?,
+        None,
+        "the whole key, not a prefix"
+    );
+    assert_eq!(tx.get_job_by_dedupe_key("nope").await?, None);
+
+    // A running job is not rescheduled.
+    let claimed = tx.claim_jobs(t0, t0 + lease, 10).await?;
+    assert_eq!(job_ids(&claimed), HashSet::from([sync.id]));
+    assert!(!tx.reschedule_job("crm:i1:jane", t0).await?);
+    assert_eq!(tx.get_job(sync.id).await?.expect("running").state, JobState::Running);
+    assert!(!tx.reschedule_job("crm:missing", t0).await?);
+
+    // A dead job is: queued again, due when asked, with its attempts reset.
+    assert!(tx.retry_job(sync.id, t0, "503").await?);
+    let claimed = tx.claim_jobs(t0, t0 + lease, 10).await?;
+    assert_eq!(claimed[0].attempts, 2);
+    assert!(tx.bury_job(sync.id, "gave up").await?);
+    let now = t0 + Duration::minutes(1);
+    assert!(tx.reschedule_job("crm:i1:jane", now).await?);
+    let got = tx.get_job(sync.id).await?.expect("rescheduled");
+    assert_eq!(
+        (got.state, got.run_at, got.attempts, got.locked_until),
+        (JobState::Queued, now, 0, None)
+    );
+    assert_eq!(got.last_error.as_deref(), Some("gave up"), "the last error is kept");
+
+    // A queued job is made due now.
+    assert!(tx.reschedule_job("crm:i1:joe", now).await?);
+    let got = tx.get_job(waiting.id).await?.expect("queued");
+    assert_eq!((got.state, got.run_at, got.attempts), (JobState::Queued, now, 0));
+    assert_eq!(
+        job_ids(&tx.claim_jobs(now, now + lease, 10).await?),
+        HashSet::from([sync.id, waiting.id])
+    );
+    assert_eq!(tx.get_job(sync.id).await?.expect("claimed").attempts, 1);
+    tx.commit().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deferred_job_keeps_its_attempts() -> StoreResult<()> {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let t0 = tick();
+    let lease = Duration::seconds(30);
+
+    let mut tx = store.write().await?;
+    let j = job("crm.sync", Some("crm:i1:jane"), t0);
+    assert!(tx.enqueue_job(&j).await?);
+    assert_eq!(tx.claim_jobs(t0, t0 + lease, 10).await?[0].attempts, 1);
+    assert!(tx.retry_job(j.id, t0, "timeout").await?);
+    assert_eq!(tx.claim_jobs(t0, t0 + lease, 10).await?[0].attempts, 2);
+
+    // The vendor asks us to wait: the claim is given back.
+    let later = t0 + Duration::minutes(2);
+    assert!(tx.defer_job(j.id, later, "429: retry after 120s").await?);
+    let got = tx.get_job(j.id).await?.expect("deferred");
+    assert_eq!(
+        (got.state, got.run_at, got.attempts, got.locked_until),
+        (JobState::Queued, later, 1, None)
+    );
+    assert_eq!(got.last_error.as_deref(), Some("429: retry after 120s"));
+    assert_eq!(tx.claim_jobs(t0, t0 + lease, 10).await?, vec![], "not due before");
+    assert_eq!(tx.claim_jobs(later, later + lease, 10).await?[0].attempts, 2);
+
+    // Never below zero.
+    let fresh = job("crm.sync", None, t0);
+    assert!(tx.enqueue_job(&fresh).await?);
+    assert!(tx.defer_job(fresh.id, later, "wait").await?);
+    assert!(tx.defer_job(fresh.id, later, "wait").await?);
+    assert_eq!(tx.get_job(fresh.id).await?.expect("fresh").attempts, 0);
+    assert!(!tx.defer_job(JobId::new(), later, "gone").await?);
+    tx.commit().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn jobs_are_cancelled_by_dedupe_key_prefix() -> StoreResult<()> {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let t0 = tick();
+    let later = t0 + Duration::hours(1);
+
+    let mut tx = store.write().await?;
+    let running = job("crm.sync", Some("crm:i1:ann"), t0);
+    assert!(tx.enqueue_job(&running).await?);
+    assert_eq!(
+        job_ids(&tx.claim_jobs(t0, later, 10).await?),
+        HashSet::from([running.id])
+    );
+    let queued = job("crm.sync", Some("crm:i1:jane"), later);
+    let dead = job("crm.sync", Some("crm:i1:joe"), later);
+    let other_integration = job("crm.sync", Some("crm:i2:jane"), later);
+    let longer_id = job("crm.sync", Some("crm:i10:jane"), later);
+    let lookalike = job("crm.sync", Some("crmXi1:jane"), later);
+    let percent = job("report", Some("100%:done"), later);
+    let keyless = job("crm.sync", None, later);
+    for j in [
+        &queued,
+        &dead,
+        &other_integration,
+        &longer_id,
+        &lookalike,
+        &percent,
+        &keyless,
+    ] {
+        assert!(tx.enqueue_job(j).await?);
+    }
+    assert!(tx.bury_job(dead.id, "failed").await?);
+
+    assert_eq!(tx.cancel_jobs("crm:i1:").await?, 2, "the queued and the dead");
+    assert_eq!(tx.get_job(queued.id).await?, None);
+    assert_eq!(tx.get_job(dead.id).await?, None);
+    assert_eq!(
+        tx.get_job(running.id).await?.expect("running").state,
+        JobState::Running,
+        "a running job is left alone"
+    );
+    for j in [&other_integration, &longer_id, &lookalike, &percent, &keyless] {
+        assert!(tx.get_job(j.id).await?.is_some(), "{:?} is kept", j.dedupe_key);
+    }
+
+    // Wildcards match only themselves.
+    assert_eq!(tx.cancel_jobs("crm_").await?, 0);
+    assert_eq!(tx.cancel_jobs("%").await?, 0);
+    assert_eq!(tx.cancel_jobs("100_").await?, 0);
+    assert_eq!(tx.cancel_jobs("100%").await?, 1);
+    assert_eq!(tx.get_job(percent.id).await?, None);
+    assert_eq!(tx.cancel_jobs("nothing:").await?, 0);
+    assert_eq!(tx.cancel_jobs("crm:i2:jane").await?, 1, "a whole key is a prefix");
+    assert_eq!(
+        tx.job_counts().await?,
+        JobCounts {
+            queued: 3,
+            running: 1,
+            dead: 0
+        }
+    );
+    tx.commit().await?;
+    Ok(())
+}

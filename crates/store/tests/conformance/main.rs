@@ -9,6 +9,7 @@ mod affiliates;
 mod audit;
 mod campaigns;
 mod clicks;
+mod crm;
 mod database;
 mod isolation;
 mod jobs;
