@@ -34,6 +34,7 @@ pub async fn build_app(settings: &Settings, public_url: String) -> anyhow::Resul
             max_wait: Duration::from_millis(settings.click_batch_wait_ms),
             ..WriterConfig::default()
         },
+        crm_endpoints: settings.crm_endpoints(),
         ..AppConfig::default()
     };
     Ok(App::new(store, config, mailer).await?)

@@ -1,6 +1,7 @@
 //! Typed settings: defaults, then an optional TOML file, then `AFFLUX_*` environment variables.
 
 use afflux_domain::{PlanTier, SubscriptionStatus};
+use afflux_integrations::crm::Endpoints;
 use anyhow::Context;
 use serde::Deserialize;
 
@@ -30,6 +31,16 @@ pub struct Settings {
     /// How long the click writer waits for more clicks before committing a batch; 0 commits
     /// what is queued at once (batches still form from clicks arriving during a commit).
     pub click_batch_wait_ms: u64,
+    /// Replacement base URLs of the CRM connectors, for tests and staging
+    /// (`AFFLUX_ONTRAPORT_BASE_URL`, …). Tenants cannot set these.
+    pub ontraport_base_url: Option<String>,
+    pub ortto_base_url: Option<String>,
+    pub mailchimp_base_url: Option<String>,
+    pub activecampaign_base_url: Option<String>,
+    pub klaviyo_base_url: Option<String>,
+    pub customerio_base_url: Option<String>,
+    pub customerio_eu_base_url: Option<String>,
+    pub beehiiv_base_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -48,6 +59,14 @@ impl Default for Settings {
             log_format: "pretty".into(),
             trusted_proxies: String::new(),
             click_batch_wait_ms: 0,
+            ontraport_base_url: None,
+            ortto_base_url: None,
+            mailchimp_base_url: None,
+            activecampaign_base_url: None,
+            klaviyo_base_url: None,
+            customerio_base_url: None,
+            customerio_eu_base_url: None,
+            beehiiv_base_url: None,
         }
     }
 }
@@ -64,6 +83,24 @@ impl Settings {
             .build()?
             .try_deserialize()
             .context("reading settings")
+    }
+
+    /// The connectors' base URLs the operator replaced.
+    pub fn crm_endpoints(&self) -> Endpoints {
+        let overrides = [
+            ("AFFLUX_ONTRAPORT_BASE_URL", &self.ontraport_base_url),
+            ("AFFLUX_ORTTO_BASE_URL", &self.ortto_base_url),
+            ("AFFLUX_MAILCHIMP_BASE_URL", &self.mailchimp_base_url),
+            ("AFFLUX_ACTIVECAMPAIGN_BASE_URL", &self.activecampaign_base_url),
+            ("AFFLUX_KLAVIYO_BASE_URL", &self.klaviyo_base_url),
+            ("AFFLUX_CUSTOMERIO_BASE_URL", &self.customerio_base_url),
+            ("AFFLUX_CUSTOMERIO_EU_BASE_URL", &self.customerio_eu_base_url),
+            ("AFFLUX_BEEHIIV_BASE_URL", &self.beehiiv_base_url),
+        ];
+        overrides
+            .into_iter()
+            .filter_map(|(name, url)| url.as_deref().filter(|u| !u.is_empty()).map(|u| (name, u)))
+            .fold(Endpoints::default(), |e, (name, url)| e.with(name, url))
     }
 
     pub fn plan(&self) -> anyhow::Result<(PlanTier, SubscriptionStatus)> {

@@ -238,6 +238,7 @@ impl App {
         )
         .await?;
         if status == AffiliateStatus::Approved {
+            self.request_crm_syncs(tx, org, affiliate.id, true).await?;
             self.enqueue_email(
                 tx,
                 EmailJob::AffiliateApproved {
@@ -313,6 +314,8 @@ impl App {
         )
         .await?;
         let (org_id, affiliate_id, campaign_id) = (actor.org_id, id, after.campaign_id);
+        self.request_crm_syncs(tx.as_mut(), org_id, affiliate_id, status == AffiliateStatus::Approved)
+            .await?;
         match action {
             StatusAction::Approve => {
                 self.enqueue_email(

@@ -19,6 +19,8 @@ pub struct AppConfig {
     pub trusted_proxies: crate::TrustedProxies,
     /// How the group-commit click writer batches.
     pub click_writer: crate::tracking::WriterConfig,
+    /// CRM base URLs the operator replaced (`AFFLUX_<VENDOR>_BASE_URL`).
+    pub crm_endpoints: afflux_integrations::crm::Endpoints,
 }
 
 impl Default for AppConfig {
@@ -33,6 +35,7 @@ impl Default for AppConfig {
             job_max_attempts: 8,
             trusted_proxies: crate::TrustedProxies::default(),
             click_writer: crate::tracking::WriterConfig::default(),
+            crm_endpoints: afflux_integrations::crm::Endpoints::default(),
         }
     }
 }

@@ -31,6 +31,9 @@ pub enum AppError {
     },
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A vendor call of the connect flow or a picker failed.
+    #[error("{0}")]
+    Integration(afflux_integrations::crm::CrmError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -10,6 +10,7 @@ mod auth;
 mod campaigns;
 mod config;
 pub mod conversions;
+mod crm;
 mod error;
 mod input;
 pub mod jobs;
@@ -32,6 +33,7 @@ pub use api_keys::{CreatedApiKey, NewApiKey};
 pub use auth::{LoginThrottle, SessionUser, Setup};
 pub use campaigns::{CampaignPatch, NewCampaign};
 pub use config::AppConfig;
+pub use crm::{ConnectIntegration, IntegrationPatch, IntegrationSummary, OverrideInput};
 pub use error::{AppError, AppResult};
 pub use input::Decimal;
 pub use orgs::{CreatedOrg, NewOrg, OrgPatch};
@@ -54,6 +56,8 @@ struct Inner {
     tracking: tracking::Tracking,
     /// The group-commit writer of signed S2S sales.
     ingest: conversions::Ingest,
+    /// CRM connectors' shared HTTP client and rate gates.
+    crm: afflux_integrations::crm::CrmContext,
 }
 
 impl App {
@@ -64,6 +68,7 @@ impl App {
         let visitor_key = secrets.derive_token("visitor-hash", b"").into_bytes();
         let tracking = tracking::Tracking::new(store.clone(), visitor_key, config.click_writer);
         let store_for_ingest = store.clone();
+        let crm = afflux_integrations::crm::CrmContext::new(config.crm_endpoints.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -74,6 +79,7 @@ impl App {
                 jobs_ready: Notify::new(),
                 tracking,
                 ingest: conversions::Ingest::new(store_for_ingest),
+                crm,
             }),
         })
     }

@@ -1,9 +1,10 @@
-//! `afflux-bench`: figures for the click path, printed. Not part of the test suite; run it with
+//! `afflux-bench`: figures for the click path and CRM sync, printed. Not part of the test suite; run it with
 //! `cargo run --release -p afflux-bench -- all` (or one subcommand). Loopback only, bounded in
 //! time, everything in temporary directories.
 
 mod bare;
 mod crash;
+mod crm;
 mod load;
 mod redirect;
 mod s2s;
@@ -12,7 +13,7 @@ mod seed;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(about = "Benchmarks of Afflux's click path")]
+#[command(about = "Benchmarks of Afflux: click path, S2S ingest, CRM sync")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +29,8 @@ enum Command {
     Crash(crash::Options),
     /// Signed server-to-server sales per second through POST /api/track/s2s.
     S2s(s2s::Options),
+    /// Approvals synced to the Ontraport fake under a short rate-limit window.
+    Crm(crm::Options),
 }
 
 #[tokio::main]
@@ -38,11 +41,14 @@ async fn main() -> anyhow::Result<()> {
             println!();
             crash::run(&default_options::<crash::Options>()).await?;
             println!();
-            s2s::run(&default_options::<s2s::Options>()).await
+            s2s::run(&default_options::<s2s::Options>()).await?;
+            println!();
+            crm::run(&default_options::<crm::Options>()).await
         }
         Command::Redirect(o) => redirect::run(&o).await,
         Command::Crash(o) => crash::run(&o).await,
         Command::S2s(o) => s2s::run(&o).await,
+        Command::Crm(o) => crm::run(&o).await,
     }
 }
 

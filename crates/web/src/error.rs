@@ -96,6 +96,7 @@ fn app_error(e: AppError) -> Response {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             r
         }
+        AppError::Integration(e) => integration_error(e),
         AppError::Internal(e) => {
             // Opaque to the client; the whole cause chain goes to the log, once.
             tracing::error!(error = format!("{e:#}"), "internal error");
@@ -107,4 +108,24 @@ fn app_error(e: AppError) -> Response {
             )
         }
     }
+}
+
+/// A vendor call of the connect flow or a picker: missing input is the caller's (400), a
+/// refusal is the vendor's verdict on what was sent (422), anything else is the vendor's
+/// trouble (502, or 503 with `Retry-After` when it rate-limits us).
+fn integration_error(e: afflux_integrations::crm::CrmError) -> Response {
+    use afflux_integrations::crm::CrmError;
+    let (status, field) = match &e {
+        CrmError::MissingCredential(f) => (StatusCode::BAD_REQUEST, Some(format!("credentials.{}", f.key()))),
+        CrmError::Rejected(_) | CrmError::Refused(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
+        CrmError::RateLimited { .. } => (StatusCode::SERVICE_UNAVAILABLE, None),
+        CrmError::Unavailable(_) | CrmError::Malformed(_) => (StatusCode::BAD_GATEWAY, None),
+    };
+    let mut response = body(status, e.code(), e.to_string(), field);
+    if let CrmError::RateLimited { wait } = e {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+    }
+    response
 }

@@ -1,4 +1,4 @@
-//! The harness of the conversion tests: a fresh database, a real server on an ephemeral port,
+//! The harness of the conversion and CRM tests: a fresh database, a real server on an ephemeral port,
 //! an organization with an Owner key, programs and affiliates made through the app's verbs, and
 //! clicks written straight to the store (so a test can date them).
 
@@ -41,15 +41,21 @@ pub struct Reply {
 
 impl Harness {
     pub async fn start() -> Harness {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A harness whose settings `adjust` changes first (vendor base URLs, …).
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Harness {
         let db = TestDb::new().await;
         let mail = tempfile::tempdir().expect("mail dir");
-        let settings = Settings {
+        let mut settings = Settings {
             database_url: db.url().to_owned(),
             bind: "127.0.0.1:0".into(),
             mail_dir: mail.path().display().to_string(),
             api_requests_per_minute: 100_000,
             ..Settings::default()
         };
+        adjust(&mut settings);
         let server = Server::start(&settings, false).await.expect("server starts");
         let created = server
             .app

@@ -1,4 +1,4 @@
-//! The job queue: follow-up work (emails now; CRM syncs and webhooks later) enqueued in the same
+//! The job queue: follow-up work (emails, CRM syncs) enqueued in the same
 //! transaction as the write that calls for it, claimed with a short lease, retried with
 //! exponential backoff and jitter, and dead-lettered after `job_max_attempts` claims.
 
@@ -26,6 +26,9 @@ pub enum JobError {
     Retry(String),
     /// Trying again cannot help: dead-letter now.
     Permanent(String),
+    /// The other side asked us to wait (a rate limit): try again after `wait`, without
+    /// counting this run as an attempt.
+    Defer { error: String, wait: StdDuration },
 }
 
 /// Exponential backoff from 5 s, doubling per attempt up to an hour, with ±25 % jitter so that
@@ -41,6 +44,7 @@ pub fn backoff(attempts: i32) -> StdDuration {
 enum Step {
     Done,
     Retry { error: String, wait: StdDuration },
+    Defer { error: String, wait: StdDuration },
     Bury { error: String },
 }
 
@@ -53,6 +57,7 @@ fn next_step(attempts: i32, max_attempts: i32, outcome: Result<(), JobError>) ->
             error,
             wait: backoff(attempts),
         },
+        Err(JobError::Defer { error, wait }) => Step::Defer { error, wait },
         Err(JobError::Retry(error) | JobError::Permanent(error)) => Step::Bury { error },
     }
 }
@@ -98,6 +103,10 @@ impl App {
                     tracing::warn!(job.id = %job.id, job.kind = %job.kind, job.attempts = job.attempts, retry_in_s = wait.as_secs(), %error, "job failed; will retry");
                     tx.retry_job(job.id, OffsetDateTime::now_utc() + wait, &error).await?;
                 }
+                Step::Defer { error, wait } => {
+                    tracing::info!(job.id = %job.id, job.kind = %job.kind, retry_in_s = wait.as_secs(), %error, "job deferred");
+                    tx.defer_job(job.id, OffsetDateTime::now_utc() + wait, &error).await?;
+                }
                 Step::Bury { error } => {
                     tracing::error!(job.id = %job.id, job.kind = %job.kind, job.attempts = job.attempts, %error, "job dead-lettered");
                     tx.bury_job(job.id, &error).await?;
@@ -115,6 +124,7 @@ impl App {
                     .map_err(|e| JobError::Permanent(format!("malformed email job: {e}")))?;
                 self.deliver_email(&email).await
             }
+            crate::crm::JOB_KIND => self.run_crm_sync(job).await,
             other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
         }
     }
@@ -150,6 +160,21 @@ mod tests {
         assert_eq!(
             next_step(1, 3, Err(JobError::Permanent("bad".into()))),
             Step::Bury { error: "bad".into() }
+        );
+        let wait = StdDuration::from_secs(7);
+        assert_eq!(
+            next_step(
+                3,
+                3,
+                Err(JobError::Defer {
+                    error: "429".into(),
+                    wait
+                })
+            ),
+            Step::Defer {
+                error: "429".into(),
+                wait
+            }
         );
     }
 

@@ -5,6 +5,7 @@ mod affiliates;
 mod conversion_views;
 mod conversions;
 mod coupons;
+mod crm;
 mod integrations;
 mod pagination;
 mod programs;
@@ -24,7 +25,7 @@ use crate::AppState;
 #[openapi(
     info(title = "Afflux API", description = "Affiliate programs: programs, affiliates, team and API keys. Errors are `{\"error\": code, \"message\": text, \"field\": name}`."),
     modifiers(&BearerAuth),
-    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "public"))
+    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "integrations"), (name = "public"))
 )]
 struct ApiDoc;
 
@@ -69,6 +70,13 @@ pub fn routes() -> Router<AppState> {
             ))
             .routes(routes!(integrations::stripe_settings, integrations::set_stripe_secret))
             .routes(routes!(integrations::signing_secret))
+            .routes(routes!(crm::list, crm::connect))
+            .routes(routes!(crm::get, crm::update, crm::remove))
+            .routes(routes!(crm::destinations))
+            .routes(routes!(crm::set_override, crm::clear_override))
+            .routes(routes!(crm::syncs))
+            .routes(routes!(crm::retry))
+            .routes(routes!(crm::resync))
             .split_for_parts();
     // The inbound hooks are routed by `crate::hooks`; their paths are documented here.
     let mut doc = doc;
