@@ -5,6 +5,8 @@ mod affiliates;
 mod assets;
 mod campaigns;
 mod csrf;
+mod integration_forms;
+mod integrations;
 mod invites;
 mod page;
 mod session;
@@ -41,6 +43,23 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/dashboard/affiliates", get(affiliates::list))
         .route("/dashboard/affiliates/{id}/approve", post(affiliates::approve))
         .route("/dashboard/affiliates/{id}/reject", post(affiliates::reject))
+        .route("/dashboard/integrations", get(integrations::list))
+        .route("/dashboard/integrations/connect", post(integrations::connect))
+        .route(
+            "/dashboard/integrations/{id}/destinations",
+            get(integrations::destinations),
+        )
+        .route("/dashboard/integrations/{id}/settings", post(integrations::settings))
+        .route(
+            "/dashboard/integrations/{id}/programs/{program_id}",
+            post(integrations::program_override),
+        )
+        .route("/dashboard/integrations/{id}/resync", post(integrations::resync))
+        .route("/dashboard/integrations/{id}/remove", post(integrations::remove))
+        .route(
+            "/dashboard/integrations/{id}/syncs/{affiliate_id}/retry",
+            post(integrations::retry),
+        )
         .layer(middleware::from_fn_with_state(state, csrf::check_origin))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -111,6 +111,9 @@ impl IntoResponse for PageError {
                 "Slow down",
                 &format!("Too many attempts; wait {retry_after_secs} s and try again."),
             ),
+            AppError::Integration(e) => {
+                error_page(StatusCode::BAD_GATEWAY, "The vendor said no", &sentence(&e.to_string()))
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 error_page(
@@ -159,6 +162,13 @@ impl FormErrors {
                 None,
                 format!("this needs the {required} plan or higher"),
             ),
+            AppError::Integration(e) => {
+                let field = match &e {
+                    afflux_integrations::crm::CrmError::MissingCredential(f) => Some(f.key().to_owned()),
+                    _ => None,
+                };
+                (StatusCode::UNPROCESSABLE_ENTITY, field, e.to_string())
+            }
             other => return Err(PageError(other)),
         };
         let mut errors = FormErrors::default();
