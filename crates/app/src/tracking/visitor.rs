@@ -105,16 +105,20 @@ pub fn referrer_domain(referrer: &str) -> Option<String> {
 /// Hashes visitors with a key derived from the instance secret. The UTC day is part of the
 /// input, so one visitor's hashes cannot be linked across days: dedupe only needs the hour.
 pub(crate) struct VisitorHasher {
-    key: Vec<u8>,
+    /// The MAC with its key already absorbed: each hash starts from a copy.
+    keyed: Hmac<Sha256>,
 }
 
 impl VisitorHasher {
     pub(crate) fn new(key: impl Into<Vec<u8>>) -> Self {
-        Self { key: key.into() }
+        let key = key.into();
+        Self {
+            keyed: Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length"),
+        }
     }
 
     pub(crate) fn hash(&self, ip: IpAddr, user_agent: &str, at: OffsetDateTime) -> Vec<u8> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(&at.unix_timestamp().div_euclid(86_400).to_be_bytes());
         match ip.to_canonical() {
             IpAddr::V4(v4) => mac.update(&v4.octets()),

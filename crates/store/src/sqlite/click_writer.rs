@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use afflux_domain::ClickId;
 use rusqlite::{Connection, TransactionBehavior, params};
+use rustc_hash::FxBuildHasher;
 
 use super::recent_clicks::{ClickKey, RecentClicks};
 use super::row::ts;
@@ -45,7 +46,8 @@ impl ClickWriter {
         let State { conn, recent } = &mut *state;
         let mut outcomes = Vec::with_capacity(clicks.len());
         let mut fresh: Vec<(ClickKey, &NewClick)> = Vec::with_capacity(clicks.len());
-        let mut in_batch: HashMap<ClickKey, ClickId> = HashMap::with_capacity(clicks.len());
+        let mut in_batch: HashMap<ClickKey, ClickId, FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(clicks.len(), FxBuildHasher);
         for k in clicks {
             let key = ClickKey::new(k.affiliate_id, k.campaign_id, &k.visitor_hash, hour_of(k));
             match recent.get(&key).or_else(|| in_batch.get(&key).copied()) {
