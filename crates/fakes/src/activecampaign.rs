@@ -3,36 +3,23 @@
 //! name and created by name, `contactTags` (422 on a duplicate), ids written as strings and
 //! errors as `{"errors":[{"title",…}]}` or `{"message"}`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::{Journal, Recorded, Running, serve};
+use crate::front::{self, Vendor};
+pub use crate::script::Failure;
+use crate::script::{BAD_GATEWAY_PAGE, Played, Script};
+use crate::{Journal, Running, Shared, reply};
 
 /// The token the fake accepts until told otherwise.
 pub const API_TOKEN: &str = "4c1f6a0e9b2d7c3e8f5a1b6d0c9e2f7a3b8d4e1f6a0c5b9d2e7f3a8c4b1d6e0f9a2c7b3";
-
-/// A failure the fake plays instead of its normal answer.
-#[derive(Debug, Clone)]
-pub enum Failure {
-    /// This 5xx status, with a JSON message.
-    ServerError(u16),
-    /// 429, with `Retry-After` when given (ActiveCampaign usually sends none).
-    RateLimited { retry_after: Option<u64> },
-    /// 200 with an HTML page, as a proxy in between would answer.
-    NotJson,
-    /// Answers normally, but only after this long.
-    Hang(Duration),
-}
 
 /// A contact as the fake holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +42,7 @@ struct Account {
     /// Tags by id: name and type.
     tags: BTreeMap<String, (String, String)>,
     next_id: u64,
-    failures: VecDeque<(String, Failure)>,
+    failures: Script<Failure>,
 }
 
 impl Account {
@@ -68,7 +55,7 @@ impl Account {
 /// A running fake ActiveCampaign account; clones share it.
 #[derive(Clone)]
 pub struct ActiveCampaignFake {
-    state: Arc<Mutex<Account>>,
+    state: Shared<Account>,
     journal: Journal,
 }
 
@@ -76,29 +63,23 @@ impl ActiveCampaignFake {
     /// Serves a fake account accepting [`API_TOKEN`], with no lists, contacts or tags yet.
     pub async fn start() -> (Self, Running) {
         let fake = Self {
-            state: Arc::new(Mutex::new(Account {
+            state: Shared::new(Account {
                 api_token: API_TOKEN.to_owned(),
                 next_id: 100,
                 ..Account::default()
-            })),
+            }),
             journal: Journal::default(),
         };
-        let router = Router::new()
+        let routes = Router::new()
             .route("/api/3/users/me", get(me))
             .route("/api/3/lists", get(lists))
             .route("/api/3/contact/sync", post(sync_contact))
             .route("/api/3/contactLists", post(contact_list))
             .route("/api/3/tags", get(search_tags).post(create_tag))
             .route("/api/3/contactTags", post(contact_tag))
-            .fallback(not_found)
-            .layer(middleware::from_fn_with_state(fake.clone(), front))
-            .with_state(fake.clone());
-        let running = serve(router).await;
+            .fallback(not_found);
+        let running = front::serve(fake.clone(), routes).await;
         (fake, running)
-    }
-
-    fn state(&self) -> MutexGuard<'_, Account> {
-        self.state.lock().expect("fake state poisoned")
     }
 
     /// Every request received, in order.
@@ -107,12 +88,12 @@ impl ActiveCampaignFake {
     }
 
     pub fn add_list(&self, id: &str, name: &str) {
-        self.state().lists.push((id.to_owned(), name.to_owned()));
+        self.state.lock().lists.push((id.to_owned(), name.to_owned()));
     }
 
     /// A contact tag that already exists; answers its id.
     pub fn add_tag(&self, name: &str) -> String {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let id = state.new_id();
         state.tags.insert(id.clone(), (name.to_owned(), "contact".to_owned()));
         id
@@ -120,12 +101,12 @@ impl ActiveCampaignFake {
 
     /// The names of every tag in the account, in id order.
     pub fn tag_names(&self) -> Vec<String> {
-        self.state().tags.values().map(|(name, _)| name.clone()).collect()
+        self.state.lock().tags.values().map(|(name, _)| name.clone()).collect()
     }
 
     /// An existing contact; answers its id.
     pub fn add_contact(&self, email: &str, first_name: &str, last_name: &str) -> String {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let id = state.new_id();
         state.contacts.push(AcContact {
             id: id.clone(),
@@ -139,7 +120,7 @@ impl ActiveCampaignFake {
     }
 
     pub fn contact(&self, email: &str) -> Option<AcContact> {
-        let state = self.state();
+        let state = self.state.lock();
         state
             .contacts
             .iter()
@@ -152,7 +133,7 @@ impl ActiveCampaignFake {
         let Some(contact) = self.contact(email) else {
             return Vec::new();
         };
-        let state = self.state();
+        let state = self.state.lock();
         let mut names: Vec<_> = contact
             .tags
             .iter()
@@ -170,55 +151,40 @@ impl ActiveCampaignFake {
 
     /// Plays `failure` on the next request whose `"METHOD /path"` contains `fragment`.
     pub fn fail_next_on(&self, fragment: &str, failure: Failure) {
-        self.state().failures.push_back((fragment.to_owned(), failure));
+        self.state.lock().failures.push(fragment, failure);
+    }
+}
+
+impl Vendor for ActiveCampaignFake {
+    type Failure = Failure;
+
+    fn journal(&self) -> &Journal {
+        &self.journal
     }
 
     fn take_failure(&self, line: &str) -> Option<Failure> {
-        let mut state = self.state();
-        let at = state.failures.iter().position(|(on, _)| line.contains(on.as_str()))?;
-        state.failures.remove(at).map(|(_, failure)| failure)
+        self.state.lock().failures.take(line)
     }
-}
 
-/// Records the request, plays a scripted failure, checks the token, then routes.
-async fn front(State(fake): State<ActiveCampaignFake>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let recorded = Recorded::new(&parts.method, &parts.uri, &parts.headers, &body);
-    let line = recorded.line();
-    fake.journal.push(recorded);
-    match fake.take_failure(&line) {
-        Some(Failure::Hang(duration)) => tokio::time::sleep(duration).await,
-        Some(Failure::ServerError(status)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return reply(status, json!({ "message": "An unexpected error occurred." }));
-        }
-        Some(Failure::RateLimited { retry_after }) => {
-            let mut response = reply(StatusCode::TOO_MANY_REQUESTS, json!({ "message": "Too Many Requests" }));
-            if let Some(secs) = retry_after {
-                response.headers_mut().insert(header::RETRY_AFTER, secs.into());
-            }
-            return response;
-        }
-        Some(Failure::NotJson) => {
-            let page = "<html><body><h1>502 Bad Gateway</h1></body></html>";
-            return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], page).into_response();
-        }
-        None => {}
+    fn play(failure: Failure) -> Played {
+        failure.play(
+            |status| reply(status, json!({ "message": "An unexpected error occurred." })),
+            || reply(StatusCode::TOO_MANY_REQUESTS, json!({ "message": "Too Many Requests" })),
+            BAD_GATEWAY_PAGE,
+        )
     }
-    let token = parts.headers.get("api-token").and_then(|v| v.to_str().ok());
-    if token != Some(fake.state().api_token.as_str()) {
+
+    fn refuse(&self, request: &Request) -> Option<Response> {
+        let token = request.headers().get("api-token").and_then(|v| v.to_str().ok());
+        if token == Some(self.state.lock().api_token.as_str()) {
+            return None;
+        }
         // What ActiveCampaign answers to a missing or wrong token.
-        return reply(
+        Some(reply(
             StatusCode::FORBIDDEN,
             json!({ "message": "No Result found for Subscriber with id 0" }),
-        );
+        ))
     }
-    next.run(Request::from_parts(parts, Body::from(body))).await
-}
-
-fn reply(status: StatusCode, body: Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 fn invalid(title: &str, code: &str, pointer: &str) -> Response {
@@ -250,7 +216,7 @@ async fn me() -> Response {
 async fn lists(State(fake): State<ActiveCampaignFake>, Query(query): Query<HashMap<String, String>>) -> Response {
     let number = |name: &str, default: usize| query.get(name).and_then(|v| v.parse().ok()).unwrap_or(default);
     let (limit, offset) = (number("limit", 20).min(100), number("offset", 0));
-    let state = fake.state();
+    let state = fake.state.lock();
     let page: Vec<Value> = state
         .lists
         .iter()
@@ -282,7 +248,7 @@ async fn sync_contact(State(fake): State<ActiveCampaignFake>, body: Bytes) -> Re
     let Some(email) = text("email").filter(|e| e.contains('@')) else {
         return invalid("Email address is invalid.", "email_invalid", "/data/attributes/email");
     };
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     let existing = state.contacts.iter().position(|c| c.email.eq_ignore_ascii_case(&email));
     let (status, at) = match existing {
         Some(at) => (StatusCode::OK, at),
@@ -324,7 +290,7 @@ async fn contact_list(State(fake): State<ActiveCampaignFake>, body: Bytes) -> Re
             "/data/attributes",
         );
     };
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     if !state.lists.iter().any(|(id, _)| *id == list) {
         return reply(
             StatusCode::NOT_FOUND,
@@ -346,7 +312,7 @@ async fn contact_list(State(fake): State<ActiveCampaignFake>, body: Bytes) -> Re
 async fn search_tags(State(fake): State<ActiveCampaignFake>, Query(query): Query<HashMap<String, String>>) -> Response {
     let search = query.get("search").map(|s| s.to_lowercase()).unwrap_or_default();
     let limit = query.get("limit").and_then(|v| v.parse().ok()).unwrap_or(20_usize);
-    let state = fake.state();
+    let state = fake.state.lock();
     let found: Vec<Value> = state
         .tags
         .iter()
@@ -369,7 +335,7 @@ async fn create_tag(State(fake): State<ActiveCampaignFake>, body: Bytes) -> Resp
         .and_then(Value::as_str)
         .unwrap_or("contact")
         .to_owned();
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     if state.tags.values().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
         return invalid("Duplicate tag name.", "duplicate", "/data/attributes/tag");
     }
@@ -387,7 +353,7 @@ async fn contact_tag(State(fake): State<ActiveCampaignFake>, body: Bytes) -> Res
     let (Some(contact), Some(tag)) = (id_text(link.get("contact")), id_text(link.get("tag"))) else {
         return invalid("Contact and tag are required.", "field_missing", "/data/attributes");
     };
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     if !state.tags.contains_key(&tag) {
         return invalid("Tag not found.", "related_missing", "/data/attributes/tag");
     }

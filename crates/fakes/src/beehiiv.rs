@@ -3,37 +3,22 @@
 //! active subscriber; an inactive one is reactivated when `reactivate_existing` is true),
 //! looked up by email, and tagged. Errors are `{"status","statusText","errors":[{"message"}]}`.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
-
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::{Journal, Recorded, Running, serve};
+use crate::front::{self, Vendor};
+pub use crate::script::Failure;
+use crate::script::{BAD_GATEWAY_PAGE, Played, Script};
+use crate::{Journal, Running, Shared, reply};
 
 pub const API_KEY: &str = "bh_live_0123456789abcdefghijklmnopqrstuv";
 pub const PUBLICATION_ID: &str = "pub_6f1d2c3b-4a59-4e68-9d7c-0b1a2f3e4d5c";
 pub const PUBLICATION_NAME: &str = "The Brand Letter";
-
-/// A failure the fake plays instead of its normal answer.
-#[derive(Debug, Clone)]
-pub enum Failure {
-    /// This 5xx status, with beehiiv's error body.
-    ServerError(u16),
-    /// 429, with `Retry-After` when given.
-    RateLimited { retry_after: Option<u64> },
-    /// 200 with an HTML page, as a proxy in between would answer.
-    NotJson,
-    /// Answers normally, but only after this long.
-    Hang(Duration),
-}
 
 /// A subscription as the fake holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,13 +36,13 @@ pub struct Subscription {
 struct Publication {
     api_key: String,
     subscriptions: Vec<Subscription>,
-    failures: VecDeque<(String, Failure)>,
+    failures: Script<Failure>,
 }
 
 /// A running fake beehiiv publication; clones share it.
 #[derive(Clone)]
 pub struct BeehiivFake {
-    state: Arc<Mutex<Publication>>,
+    state: Shared<Publication>,
     journal: Journal,
 }
 
@@ -65,13 +50,13 @@ impl BeehiivFake {
     /// Serves [`PUBLICATION_ID`] to [`API_KEY`], with no subscribers yet.
     pub async fn start() -> (Self, Running) {
         let fake = Self {
-            state: Arc::new(Mutex::new(Publication {
+            state: Shared::new(Publication {
                 api_key: API_KEY.to_owned(),
                 ..Publication::default()
-            })),
+            }),
             journal: Journal::default(),
         };
-        let router = Router::new()
+        let routes = Router::new()
             .route("/v2/publications/{publication}", get(publication))
             .route("/v2/publications/{publication}/subscriptions", post(subscribe))
             .route(
@@ -79,15 +64,9 @@ impl BeehiivFake {
                 get(by_email),
             )
             .route("/v2/publications/{publication}/subscriptions/{id}/tags", post(tag))
-            .fallback(not_found)
-            .layer(middleware::from_fn_with_state(fake.clone(), front))
-            .with_state(fake.clone());
-        let running = serve(router).await;
+            .fallback(not_found);
+        let running = front::serve(fake.clone(), routes).await;
         (fake, running)
-    }
-
-    fn state(&self) -> MutexGuard<'_, Publication> {
-        self.state.lock().expect("fake state poisoned")
     }
 
     /// Every request received, in order.
@@ -97,7 +76,7 @@ impl BeehiivFake {
 
     /// An existing subscriber (`active` or `inactive`); answers its id.
     pub fn add_subscription(&self, email: &str, status: &str) -> String {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let id = subscription_id(state.subscriptions.len());
         state.subscriptions.push(Subscription {
             id: id.clone(),
@@ -111,7 +90,7 @@ impl BeehiivFake {
     }
 
     pub fn subscription(&self, email: &str) -> Option<Subscription> {
-        let state = self.state();
+        let state = self.state.lock();
         state
             .subscriptions
             .iter()
@@ -126,13 +105,7 @@ impl BeehiivFake {
 
     /// Plays `failure` on the next request whose `"METHOD /path"` contains `fragment`.
     pub fn fail_next_on(&self, fragment: &str, failure: Failure) {
-        self.state().failures.push_back((fragment.to_owned(), failure));
-    }
-
-    fn take_failure(&self, line: &str) -> Option<Failure> {
-        let mut state = self.state();
-        let at = state.failures.iter().position(|(on, _)| line.contains(on.as_str()))?;
-        state.failures.remove(at).map(|(_, failure)| failure)
+        self.state.lock().failures.push(fragment, failure);
     }
 }
 
@@ -140,45 +113,40 @@ fn subscription_id(n: usize) -> String {
     format!("sub_00000000-0000-4000-8000-{n:012}")
 }
 
-/// Records the request, plays a scripted failure, checks the key, then routes.
-async fn front(State(fake): State<BeehiivFake>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let recorded = Recorded::new(&parts.method, &parts.uri, &parts.headers, &body);
-    let line = recorded.line();
-    fake.journal.push(recorded);
-    match fake.take_failure(&line) {
-        Some(Failure::Hang(duration)) => tokio::time::sleep(duration).await,
-        Some(Failure::ServerError(status)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return error(status, "Internal server error", "INTERNAL_SERVER_ERROR");
-        }
-        Some(Failure::RateLimited { retry_after }) => {
-            let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "RATE_LIMITED");
-            if let Some(secs) = retry_after {
-                response.headers_mut().insert(header::RETRY_AFTER, secs.into());
-            }
-            return response;
-        }
-        Some(Failure::NotJson) => {
-            let page = "<html><body><h1>502 Bad Gateway</h1></body></html>";
-            return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], page).into_response();
-        }
-        None => {}
+impl Vendor for BeehiivFake {
+    type Failure = Failure;
+
+    fn journal(&self) -> &Journal {
+        &self.journal
     }
-    let bearer = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if bearer != Some(fake.state().api_key.as_str()) {
-        return error(
+
+    fn take_failure(&self, line: &str) -> Option<Failure> {
+        self.state.lock().failures.take(line)
+    }
+
+    fn play(failure: Failure) -> Played {
+        failure.play(
+            |status| error(status, "Internal server error", "INTERNAL_SERVER_ERROR"),
+            || error(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "RATE_LIMITED"),
+            BAD_GATEWAY_PAGE,
+        )
+    }
+
+    fn refuse(&self, request: &Request) -> Option<Response> {
+        let bearer = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if bearer == Some(self.state.lock().api_key.as_str()) {
+            return None;
+        }
+        Some(error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized: invalid API key",
             "UNAUTHORIZED",
-        );
+        ))
     }
-    next.run(Request::from_parts(parts, Body::from(body))).await
 }
 
 fn error(status: StatusCode, message: &str, code: &str) -> Response {
@@ -188,10 +156,6 @@ fn error(status: StatusCode, message: &str, code: &str) -> Response {
         "errors": [{ "message": message, "code": code }],
     });
     reply(status, body)
-}
-
-fn reply(status: StatusCode, body: Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 fn no_publication() -> Response {
@@ -235,7 +199,7 @@ async fn subscribe(State(fake): State<BeehiivFake>, Path(publication): Path<Stri
     let reactivate = body.get("reactivate_existing").and_then(Value::as_bool) == Some(true);
     let welcome = body.get("send_welcome_email").and_then(Value::as_bool).unwrap_or(true);
     let utm_source = body.get("utm_source").and_then(Value::as_str).unwrap_or_default();
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     if let Some(existing) = state
         .subscriptions
         .iter_mut()
@@ -287,7 +251,7 @@ async fn tag(
             "INVALID_TAGS",
         );
     };
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     let Some(subscription) = state.subscriptions.iter_mut().find(|s| s.id == id) else {
         return error(StatusCode::NOT_FOUND, "Subscription not found", "NOT_FOUND");
     };

@@ -3,20 +3,20 @@
 //! parameters such as `page[size]` are refused), `profile-import` upserting by email (201 new,
 //! 200 updated), subscription jobs (202, no body) and errors as `{"errors":[{…,"detail"}]}`.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use crate::{Journal, Recorded, Running, serve};
+use crate::front::{self, Vendor};
+use crate::script::{Played, Script, not_json, scripted_status};
+use crate::{Journal, Running, Shared};
 
 /// The private key the fake accepts until told otherwise.
 pub const API_KEY: &str = "pk_0123456789abcdef0123456789abcdef01";
@@ -57,7 +57,7 @@ struct Account {
     profiles: Vec<Profile>,
     /// Where `links` point instead of the fake's own address.
     link_base: Option<String>,
-    failures: VecDeque<(String, Failure)>,
+    failures: Script<Failure>,
 }
 
 impl Account {
@@ -83,7 +83,7 @@ impl Account {
 /// A running fake Klaviyo account; clones share it.
 #[derive(Clone)]
 pub struct KlaviyoFake {
-    state: Arc<Mutex<Account>>,
+    state: Shared<Account>,
     journal: Journal,
 }
 
@@ -91,25 +91,19 @@ impl KlaviyoFake {
     /// Serves a fake account accepting [`API_KEY`], with no lists or profiles yet.
     pub async fn start() -> (Self, Running) {
         let fake = Self {
-            state: Arc::new(Mutex::new(Account {
+            state: Shared::new(Account {
                 api_key: API_KEY.to_owned(),
                 ..Account::default()
-            })),
+            }),
             journal: Journal::default(),
         };
-        let router = Router::new()
+        let routes = Router::new()
             .route("/api/lists", get(lists))
             .route("/api/profile-import", post(import_profile))
             .route("/api/profile-subscription-bulk-create-jobs", post(subscribe))
-            .fallback(not_found)
-            .layer(middleware::from_fn_with_state(fake.clone(), front))
-            .with_state(fake.clone());
-        let running = serve(router).await;
+            .fallback(not_found);
+        let running = front::serve(fake.clone(), routes).await;
         (fake, running)
-    }
-
-    fn state(&self) -> MutexGuard<'_, Account> {
-        self.state.lock().expect("fake state poisoned")
     }
 
     /// Every request received, in order.
@@ -118,17 +112,17 @@ impl KlaviyoFake {
     }
 
     pub fn add_list(&self, id: &str, name: &str) {
-        self.state().lists.push((id.to_owned(), name.to_owned()));
+        self.state.lock().lists.push((id.to_owned(), name.to_owned()));
     }
 
     /// Makes `links` point at `base` (as a tampered or misrouted answer would).
     pub fn link_to(&self, base: &str) {
-        self.state().link_base = Some(base.to_owned());
+        self.state.lock().link_base = Some(base.to_owned());
     }
 
     /// An existing profile; answers its id.
     pub fn add_profile(&self, email: &str, first_name: Option<&str>, properties: Value) -> String {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let (at, _) = state.profile_at(email);
         let profile = &mut state.profiles[at];
         profile.first_name = first_name.map(str::to_owned);
@@ -137,7 +131,7 @@ impl KlaviyoFake {
     }
 
     pub fn profile(&self, email: &str) -> Option<Profile> {
-        let state = self.state();
+        let state = self.state.lock();
         state
             .profiles
             .iter()
@@ -152,63 +146,57 @@ impl KlaviyoFake {
 
     /// Plays `failure` on the next request whose `"METHOD /path"` contains `fragment`.
     pub fn fail_next_on(&self, fragment: &str, failure: Failure) {
-        self.state().failures.push_back((fragment.to_owned(), failure));
+        self.state.lock().failures.push(fragment, failure);
+    }
+}
+
+impl Vendor for KlaviyoFake {
+    type Failure = Failure;
+
+    fn journal(&self) -> &Journal {
+        &self.journal
     }
 
     fn take_failure(&self, line: &str) -> Option<Failure> {
-        let mut state = self.state();
-        let at = state.failures.iter().position(|(on, _)| line.contains(on.as_str()))?;
-        state.failures.remove(at).map(|(_, failure)| failure)
+        self.state.lock().failures.take(line)
     }
-}
 
-/// Records the request, plays a scripted failure, checks the headers Klaviyo requires, then
-/// routes.
-async fn front(State(fake): State<KlaviyoFake>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let recorded = Recorded::new(&parts.method, &parts.uri, &parts.headers, &body);
-    let line = recorded.line();
-    fake.journal.push(recorded);
-    match fake.take_failure(&line) {
-        Some(Failure::Hang(duration)) => tokio::time::sleep(duration).await,
-        Some(Failure::ServerError(status)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return error(status, "error", "A server error occurred.", "Please try again later.");
-        }
-        Some(Failure::RateLimited { retry_after, reset }) => {
-            let detail = format!("Request was throttled. Expected available in {reset} seconds.");
-            let mut response = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "throttled",
-                "Request was throttled.",
-                &detail,
-            );
-            let headers = response.headers_mut();
-            headers.insert("ratelimit-limit", 75.into());
-            headers.insert("ratelimit-remaining", 0.into());
-            headers.insert("ratelimit-reset", reset.into());
-            if let Some(secs) = retry_after {
-                headers.insert(header::RETRY_AFTER, secs.into());
+    fn play(failure: Failure) -> Played {
+        let answer = match failure {
+            Failure::Hang(pause) => return Played::Wait(pause),
+            Failure::ServerError(code) => error(
+                scripted_status(code),
+                "error",
+                "A server error occurred.",
+                "Please try again later.",
+            ),
+            Failure::RateLimited { retry_after, reset } => {
+                let detail = format!("Request was throttled. Expected available in {reset} seconds.");
+                let mut response = error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "throttled",
+                    "Request was throttled.",
+                    &detail,
+                );
+                let headers = response.headers_mut();
+                headers.insert("ratelimit-limit", 75.into());
+                headers.insert("ratelimit-remaining", 0.into());
+                headers.insert("ratelimit-reset", reset.into());
+                if let Some(secs) = retry_after {
+                    headers.insert(header::RETRY_AFTER, secs.into());
+                }
+                response
             }
-            return response;
-        }
-        Some(Failure::NotJson) => {
-            let page = "<html><body><h1>503 Service Unavailable</h1></body></html>";
-            return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], page).into_response();
-        }
-        None => {}
+            Failure::NotJson => not_json("<html><body><h1>503 Service Unavailable</h1></body></html>"),
+        };
+        Played::Answer(answer)
     }
-    if let Some(refusal) = fake.refuse_headers(&parts.method, &parts.headers) {
-        return refusal;
-    }
-    next.run(Request::from_parts(parts, Body::from(body))).await
-}
 
-impl KlaviyoFake {
-    fn refuse_headers(&self, method: &Method, headers: &HeaderMap) -> Option<Response> {
+    /// The key, then the headers Klaviyo requires.
+    fn refuse(&self, request: &Request) -> Option<Response> {
+        let headers = request.headers();
         let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let expected = format!("Klaviyo-API-Key {}", self.state().api_key);
+        let expected = format!("Klaviyo-API-Key {}", self.state.lock().api_key);
         if text(header::AUTHORIZATION) != expected {
             return Some(error(
                 StatusCode::UNAUTHORIZED,
@@ -225,7 +213,7 @@ impl KlaviyoFake {
                 "The 'revision' header is required.",
             ));
         }
-        if *method == Method::POST && !text(header::CONTENT_TYPE).starts_with(JSON_API) {
+        if request.method() == Method::POST && !text(header::CONTENT_TYPE).starts_with(JSON_API) {
             return Some(error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -272,7 +260,7 @@ async fn lists(
         return error(StatusCode::BAD_REQUEST, "invalid", "Invalid input.", &detail);
     }
     let start: usize = query.get("page[cursor]").and_then(|c| c.parse().ok()).unwrap_or(0);
-    let state = fake.state();
+    let state = fake.state.lock();
     let data: Vec<Value> = state
         .lists
         .iter()
@@ -328,7 +316,7 @@ async fn import_profile(State(fake): State<KlaviyoFake>, body: Bytes) -> Respons
             "Invalid email address",
         );
     };
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     let (at, created) = state.profile_at(&email);
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     let profile = &mut state.profiles[at];
@@ -357,7 +345,7 @@ async fn subscribe(State(fake): State<KlaviyoFake>, body: Bytes) -> Response {
     let Some(profiles) = body.pointer("/data/attributes/profiles/data").and_then(Value::as_array) else {
         return invalid("Profiles are required.");
     };
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     if !state.lists.iter().any(|(id, _)| id == list) {
         return error(
             StatusCode::NOT_FOUND,

@@ -3,19 +3,24 @@
 //! vendor's failure modes.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 
 pub mod activecampaign;
 pub mod beehiiv;
 pub mod customerio;
+mod front;
 pub mod klaviyo;
 pub mod mailchimp;
 pub mod ontraport;
 pub mod ortto;
+pub mod paypal;
+mod script;
+pub mod stripe_api;
 
 /// One request as the fake received it.
 #[derive(Debug, Clone)]
@@ -96,6 +101,31 @@ impl Journal {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A fake's state, shared by its clones and its handlers.
+pub(crate) struct Shared<T>(Arc<Mutex<T>>);
+
+impl<T> Shared<T> {
+    pub(crate) fn new(state: T) -> Self {
+        Self(Arc::new(Mutex::new(state)))
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        self.0.lock().expect("fake state poisoned")
+    }
+}
+
+// Derived, it would ask `T: Clone`.
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+/// `body` as `application/json`, the content type most vendors answer with.
+pub(crate) fn reply(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, axum::Json(body)).into_response()
 }
 
 /// A fake listening on a local port until dropped with its runtime.

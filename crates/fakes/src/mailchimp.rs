@@ -2,38 +2,25 @@
 //! members addressed by the MD5 of the lower-cased email (a mismatch is refused), tags in
 //! their own call (204), and errors as problem+json (`title`, `status`, `detail`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use base64::Engine;
 use md5::{Digest, Md5};
 use serde_json::{Value, json};
 
-use crate::{Journal, Recorded, Running, serve};
+use crate::front::{self, Vendor};
+pub use crate::script::Failure;
+use crate::script::{Played, Script};
+use crate::{Journal, Running, Shared, reply};
 
 /// The key the fake accepts until told otherwise (data center `us12`).
 pub const API_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0-us12";
-
-/// A failure the fake plays instead of its normal answer.
-#[derive(Debug, Clone)]
-pub enum Failure {
-    /// This 5xx status, with Mailchimp's problem body.
-    ServerError(u16),
-    /// 429, with `Retry-After` when given (Mailchimp usually sends none).
-    RateLimited { retry_after: Option<u64> },
-    /// 200 with an HTML page, as a proxy in between would answer.
-    NotJson,
-    /// Answers normally, but only after this long.
-    Hang(Duration),
-}
 
 /// A member of an audience as the fake holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,13 +41,13 @@ struct Account {
     /// Addresses deleted for good (GDPR): Mailchimp will not re-add them.
     forgotten: BTreeSet<String>,
     /// Scripted failures: each fires once, on the next request whose line contains the text.
-    failures: VecDeque<(String, Failure)>,
+    failures: Script<Failure>,
 }
 
 /// A running fake Mailchimp account; clones share it.
 #[derive(Clone)]
 pub struct MailchimpFake {
-    state: Arc<Mutex<Account>>,
+    state: Shared<Account>,
     journal: Journal,
 }
 
@@ -73,26 +60,20 @@ impl MailchimpFake {
     /// Serves a fake account accepting [`API_KEY`], with no audiences yet.
     pub async fn start() -> (Self, Running) {
         let fake = Self {
-            state: Arc::new(Mutex::new(Account {
+            state: Shared::new(Account {
                 api_key: API_KEY.to_owned(),
                 ..Account::default()
-            })),
+            }),
             journal: Journal::default(),
         };
-        let router = Router::new()
+        let routes = Router::new()
             .route("/3.0/ping", get(ping))
             .route("/3.0/lists", get(lists))
             .route("/3.0/lists/{list}/members/{hash}", put(upsert_member))
             .route("/3.0/lists/{list}/members/{hash}/tags", post(member_tags))
-            .fallback(not_found)
-            .layer(middleware::from_fn_with_state(fake.clone(), front))
-            .with_state(fake.clone());
-        let running = serve(router).await;
+            .fallback(not_found);
+        let running = front::serve(fake.clone(), routes).await;
         (fake, running)
-    }
-
-    fn state(&self) -> MutexGuard<'_, Account> {
-        self.state.lock().expect("fake state poisoned")
     }
 
     /// Every request received, in order.
@@ -101,7 +82,7 @@ impl MailchimpFake {
     }
 
     pub fn add_list(&self, id: &str, name: &str) {
-        self.state().lists.push((id.to_owned(), name.to_owned()));
+        self.state.lock().lists.push((id.to_owned(), name.to_owned()));
     }
 
     /// An existing member, as if added in Mailchimp before.
@@ -115,13 +96,15 @@ impl MailchimpFake {
                 .collect(),
             tags: BTreeSet::new(),
         };
-        self.state()
+        self.state
+            .lock()
             .members
             .insert((list.to_owned(), subscriber_hash(email)), member);
     }
 
     pub fn member(&self, list: &str, email: &str) -> Option<Member> {
-        self.state()
+        self.state
+            .lock()
             .members
             .get(&(list.to_owned(), subscriber_hash(email)))
             .cloned()
@@ -129,7 +112,7 @@ impl MailchimpFake {
 
     /// Marks an address as permanently deleted, which Mailchimp refuses to re-add.
     pub fn forget(&self, email: &str) {
-        self.state().forgotten.insert(email.to_lowercase());
+        self.state.lock().forgotten.insert(email.to_lowercase());
     }
 
     /// Plays `failure` on the next request, whatever it is.
@@ -139,13 +122,7 @@ impl MailchimpFake {
 
     /// Plays `failure` on the next request whose `"METHOD /path"` contains `fragment`.
     pub fn fail_next_on(&self, fragment: &str, failure: Failure) {
-        self.state().failures.push_back((fragment.to_owned(), failure));
-    }
-
-    fn take_failure(&self, line: &str) -> Option<Failure> {
-        let mut state = self.state();
-        let at = state.failures.iter().position(|(on, _)| line.contains(on.as_str()))?;
-        state.failures.remove(at).map(|(_, failure)| failure)
+        self.state.lock().failures.push(fragment, failure);
     }
 
     /// Basic auth with the key as the password (the user name is ignored).
@@ -163,49 +140,50 @@ impl MailchimpFake {
         let decoded = String::from_utf8_lossy(&decoded);
         decoded
             .split_once(':')
-            .is_some_and(|(_, key)| key == self.state().api_key)
+            .is_some_and(|(_, key)| key == self.state.lock().api_key)
     }
 }
 
-/// Records the request, plays a scripted failure, checks the key, then routes.
-async fn front(State(fake): State<MailchimpFake>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let recorded = Recorded::new(&parts.method, &parts.uri, &parts.headers, &body);
-    let line = recorded.line();
-    fake.journal.push(recorded);
-    match fake.take_failure(&line) {
-        Some(Failure::Hang(duration)) => tokio::time::sleep(duration).await,
-        Some(Failure::ServerError(status)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return problem(
-                status,
-                "Internal Server Error",
-                "An unexpected internal error has occurred.",
-            );
-        }
-        Some(Failure::RateLimited { retry_after }) => {
-            let mut response = problem(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too Many Requests",
-                "You have exceeded the limit of 10 simultaneous connections.",
-            );
-            if let Some(secs) = retry_after {
-                response.headers_mut().insert(header::RETRY_AFTER, secs.into());
-            }
-            return response;
-        }
-        Some(Failure::NotJson) => return html(),
-        None => {}
+impl Vendor for MailchimpFake {
+    type Failure = Failure;
+
+    fn journal(&self) -> &Journal {
+        &self.journal
     }
-    if !fake.authorized(&parts.headers) {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "API Key Invalid",
-            "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
-        );
+
+    fn take_failure(&self, line: &str) -> Option<Failure> {
+        self.state.lock().failures.take(line)
     }
-    next.run(Request::from_parts(parts, Body::from(body))).await
+
+    fn play(failure: Failure) -> Played {
+        failure.play(
+            |status| {
+                problem(
+                    status,
+                    "Internal Server Error",
+                    "An unexpected internal error has occurred.",
+                )
+            },
+            || {
+                problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too Many Requests",
+                    "You have exceeded the limit of 10 simultaneous connections.",
+                )
+            },
+            "<html><body><h1>Service Temporarily Unavailable</h1></body></html>",
+        )
+    }
+
+    fn refuse(&self, request: &Request) -> Option<Response> {
+        (!self.authorized(request.headers())).then(|| {
+            problem(
+                StatusCode::UNAUTHORIZED,
+                "API Key Invalid",
+                "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
+            )
+        })
+    }
 }
 
 fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
@@ -224,20 +202,6 @@ fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
         .into_response()
 }
 
-fn html() -> Response {
-    let page = "<html><body><h1>Service Temporarily Unavailable</h1></body></html>";
-    (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], page).into_response()
-}
-
-fn ok(body: Value) -> Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
 async fn not_found() -> Response {
     resource_not_found()
 }
@@ -251,14 +215,14 @@ fn resource_not_found() -> Response {
 }
 
 async fn ping() -> Response {
-    ok(json!({ "health_status": "Everything's Chimpy!" }))
+    reply(StatusCode::OK, json!({ "health_status": "Everything's Chimpy!" }))
 }
 
 /// `count` (at most 1,000) and `offset` page the audiences; `total_items` counts them all.
 async fn lists(State(fake): State<MailchimpFake>, Query(query): Query<HashMap<String, String>>) -> Response {
     let number = |name: &str, default: usize| query.get(name).and_then(|v| v.parse().ok()).unwrap_or(default);
     let (count, offset) = (number("count", 10).min(1_000), number("offset", 0));
-    let state = fake.state();
+    let state = fake.state.lock();
     let page: Vec<Value> = state
         .lists
         .iter()
@@ -266,7 +230,10 @@ async fn lists(State(fake): State<MailchimpFake>, Query(query): Query<HashMap<St
         .take(count)
         .map(|(id, name)| json!({ "id": id, "name": name }))
         .collect();
-    ok(json!({ "lists": page, "total_items": state.lists.len() }))
+    reply(
+        StatusCode::OK,
+        json!({ "lists": page, "total_items": state.lists.len() }),
+    )
 }
 
 fn member_json(list: &str, hash: &str, member: &Member) -> Value {
@@ -293,7 +260,7 @@ async fn upsert_member(
             "We encountered an unspecified JSON parsing error.",
         );
     };
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     if !state.lists.iter().any(|(id, _)| *id == list) {
         return resource_not_found();
     }
@@ -354,7 +321,7 @@ async fn upsert_member(
             }
         }
     }
-    ok(member_json(&list, &hash, member))
+    reply(StatusCode::OK, member_json(&list, &hash, member))
 }
 
 /// Adds (`active`) or removes (`inactive`) tags; 204 with no body.
@@ -373,7 +340,7 @@ async fn member_tags(
             "The resource submitted could not be validated: tags is required.",
         );
     };
-    let mut state = fake.state();
+    let mut state = fake.state.lock();
     let Some(member) = state.members.get_mut(&(list, hash)) else {
         return resource_not_found();
     };

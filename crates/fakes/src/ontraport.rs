@@ -14,7 +14,6 @@
 //! ```
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -25,7 +24,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::{Journal, Recorded, Running, serve};
+use crate::script::{Script, not_json, scripted_status};
+use crate::{Journal, Recorded, Running, Shared, serve};
 
 /// The App ID the default configuration accepts (the docs' example).
 pub const APP_ID: &str = "2_AppID_12345678";
@@ -108,7 +108,7 @@ pub struct Tag {
 #[derive(Clone)]
 pub struct OntraportFake {
     journal: Journal,
-    state: Arc<Mutex<Store>>,
+    state: Shared<Store>,
 }
 
 struct Store {
@@ -116,7 +116,7 @@ struct Store {
     contacts: Vec<StoredContact>,
     tags: Vec<Tag>,
     last_id: u64,
-    scripted: Vec<(String, Failure)>,
+    scripted: Script<Failure>,
     window: Window,
 }
 
@@ -134,14 +134,14 @@ impl OntraportFake {
         let window = Window::new(config.rate_limit, config.rate_window);
         let fake = Self {
             journal: Journal::default(),
-            state: Arc::new(Mutex::new(Store {
+            state: Shared::new(Store {
                 config,
                 contacts: Vec::new(),
                 tags: Vec::new(),
                 last_id: 0,
-                scripted: Vec::new(),
+                scripted: Script::default(),
                 window,
-            })),
+            }),
         };
         let running = serve(Router::new().fallback(handle).with_state(fake.clone())).await;
         (fake, running)
@@ -155,25 +155,22 @@ impl OntraportFake {
     /// The next `times` calls to `call` (`"METHOD /path"`, as in [`Recorded::line`]) answer
     /// `failure`. Scripts for the same call play in the order given.
     pub fn fail_next(&self, call: &str, times: usize, failure: Failure) {
-        let mut store = self.lock();
-        store
-            .scripted
-            .extend(std::iter::repeat_n((call.to_owned(), failure), times));
+        self.state.lock().scripted.push_times(call, times, failure);
     }
 
     /// Requests that arrived when the window's budget was spent (each answered 429).
     pub fn over_limit_count(&self) -> usize {
-        self.lock().window.over_limit
+        self.state.lock().window.over_limit
     }
 
     /// Adds a tag, as if the brand had made it; answers its id.
     pub fn add_tag(&self, name: &str) -> String {
-        self.lock().create_tag(name).id
+        self.state.lock().create_tag(name).id
     }
 
     /// Adds a contact, as if it existed before Afflux; answers its id.
     pub fn add_contact(&self, email: &str, firstname: &str, lastname: &str) -> String {
-        let mut store = self.lock();
+        let mut store = self.state.lock();
         let id = store.next_id();
         store.contacts.push(StoredContact {
             id: id.clone(),
@@ -186,22 +183,18 @@ impl OntraportFake {
     }
 
     pub fn tags(&self) -> Vec<Tag> {
-        self.lock().tags.clone()
+        self.state.lock().tags.clone()
     }
 
     pub fn contacts(&self) -> Vec<Contact> {
-        let store = self.lock();
+        let store = self.state.lock();
         store.contacts.iter().map(|c| store.public(c)).collect()
     }
 
     /// The contact with this email, in any case.
     pub fn contact(&self, email: &str) -> Option<Contact> {
-        let store = self.lock();
+        let store = self.state.lock();
         store.find(email).map(|i| store.public(&store.contacts[i]))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        self.state.lock().expect("Ontraport fake poisoned")
     }
 }
 
@@ -215,7 +208,7 @@ async fn handle(
     let request = Recorded::new(&method, &uri, &headers, &body);
     fake.journal.push(request.clone());
     let (admission, failure) = {
-        let mut store = fake.lock();
+        let mut store = fake.state.lock();
         let admission = store.window.admit(Instant::now());
         let authorized = request.header("api-appid") == Some(store.config.app_id.as_str())
             && request.header("api-key") == Some(store.config.api_key.as_str());
@@ -225,34 +218,26 @@ async fn handle(
                 StatusCode::UNAUTHORIZED,
                 "Your App ID and API Key do not authenticate.",
             )),
-            (true, true) => Ok(store.take_script(&request.line())),
+            (true, true) => Ok(store.scripted.take_exact(&request.line())),
         };
         (admission, failure)
     };
     let mut rate = admission;
     let mut response = match failure {
         Err(response) => response,
-        Ok(None) => fake.lock().route(&request),
+        Ok(None) => fake.state.lock().route(&request),
         Ok(Some(Failure::Hang(pause))) => {
             tokio::time::sleep(pause).await;
-            fake.lock().route(&request)
+            fake.state.lock().route(&request)
         }
-        Ok(Some(Failure::Status(code))) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            text(status, "Something went wrong")
-        }
+        Ok(Some(Failure::Status(code))) => text(scripted_status(code), "Something went wrong"),
         Ok(Some(Failure::RateLimited { reset_secs })) => {
             rate.remaining = 0;
             rate.reset_secs = reset_secs;
             text(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded")
         }
         Ok(Some(Failure::Json(body))) => axum::Json(body).into_response(),
-        Ok(Some(Failure::NotJson)) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html")],
-            "<html><body>Service temporarily unavailable</body></html>",
-        )
-            .into_response(),
+        Ok(Some(Failure::NotJson)) => not_json("<html><body>Service temporarily unavailable</body></html>"),
     };
     let headers = response.headers_mut();
     headers.insert("x-rate-limit-limit", HeaderValue::from(rate.limit));
@@ -387,11 +372,6 @@ impl Store {
         };
         self.tags.push(tag.clone());
         tag
-    }
-
-    fn take_script(&mut self, line: &str) -> Option<Failure> {
-        let at = self.scripted.iter().position(|(call, _)| call == line)?;
-        Some(self.scripted.remove(at).1)
     }
 
     fn find(&self, email: &str) -> Option<usize> {

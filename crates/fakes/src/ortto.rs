@@ -13,7 +13,6 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -23,7 +22,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::{Journal, Recorded, Running, serve};
+use crate::script::{Script, not_json, scripted_status};
+use crate::{Journal, Recorded, Running, Shared, serve};
 
 /// The API key the default configuration accepts.
 pub const API_KEY: &str = "ortto-test-key";
@@ -100,7 +100,7 @@ pub struct Audience {
 #[derive(Clone)]
 pub struct OrttoFake {
     journal: Journal,
-    state: Arc<Mutex<Store>>,
+    state: Shared<Store>,
 }
 
 #[derive(Default)]
@@ -113,7 +113,7 @@ struct Store {
     /// Custom field id → name.
     custom_fields: BTreeMap<String, String>,
     suppressed: BTreeSet<String>,
-    scripted: Vec<(String, Failure)>,
+    scripted: Script<Failure>,
     last_id: u64,
 }
 
@@ -122,10 +122,10 @@ impl OrttoFake {
     pub async fn start(config: Config) -> (Self, Running) {
         let fake = Self {
             journal: Journal::default(),
-            state: Arc::new(Mutex::new(Store {
+            state: Shared::new(Store {
                 api_key: config.api_key,
                 ..Store::default()
-            })),
+            }),
         };
         let running = serve(Router::new().fallback(handle).with_state(fake.clone())).await;
         (fake, running)
@@ -139,15 +139,12 @@ impl OrttoFake {
     /// The next `times` calls to `call` (`"METHOD /path"`, as in [`Recorded::line`]) answer
     /// `failure`. Scripts for the same call play in the order given.
     pub fn fail_next(&self, call: &str, times: usize, failure: Failure) {
-        let mut store = self.lock();
-        store
-            .scripted
-            .extend(std::iter::repeat_n((call.to_owned(), failure), times));
+        self.state.lock().scripted.push_times(call, times, failure);
     }
 
     /// Adds an audience; answers its id.
     pub fn add_audience(&self, name: &str, archived: bool) -> String {
-        let mut store = self.lock();
+        let mut store = self.state.lock();
         let id = store.next_id();
         store.audiences.push(Audience {
             id: id.clone(),
@@ -160,18 +157,18 @@ impl OrttoFake {
     /// Adds a text custom field, as if made before; answers its id (`str:cm:<kebab-name>`).
     pub fn add_custom_field(&self, name: &str) -> String {
         let id = format!("str:cm:{}", kebab(name));
-        self.lock().custom_fields.insert(id.clone(), name.to_owned());
+        self.state.lock().custom_fields.insert(id.clone(), name.to_owned());
         id
     }
 
     /// Ids of the custom fields that exist.
     pub fn custom_fields(&self) -> Vec<String> {
-        self.lock().custom_fields.keys().cloned().collect()
+        self.state.lock().custom_fields.keys().cloned().collect()
     }
 
     /// Adds a person with these fields (`str::email` included); answers their id.
     pub fn add_person(&self, fields: &[(&str, &str)]) -> String {
-        let mut store = self.lock();
+        let mut store = self.state.lock();
         let person_id = store.next_id();
         store.people.push(Person {
             person_id: person_id.clone(),
@@ -183,27 +180,23 @@ impl OrttoFake {
 
     /// The person with this email, in any case.
     pub fn person(&self, email: &str) -> Option<Person> {
-        let store = self.lock();
+        let store = self.state.lock();
         store.find(email).map(|i| store.people[i].clone())
     }
 
     /// Puts an email on the suppression list: merges of it fail as `suppressed`.
     pub fn suppress(&self, email: &str) {
-        self.lock().suppressed.insert(email.to_lowercase());
+        self.state.lock().suppressed.insert(email.to_lowercase());
     }
 
     /// Emails opted in to an audience.
     pub fn subscribers(&self, audience_id: &str) -> Vec<String> {
-        let store = self.lock();
+        let store = self.state.lock();
         store
             .subscribed
             .get(audience_id)
             .map(|emails| emails.iter().cloned().collect())
             .unwrap_or_default()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        self.state.lock().expect("Ortto fake poisoned")
     }
 }
 
@@ -211,34 +204,31 @@ async fn handle(State(fake): State<OrttoFake>, method: Method, uri: Uri, headers
     let request = Recorded::new(&method, &uri, &headers, &body);
     fake.journal.push(request.clone());
     let failure = {
-        let mut store = fake.lock();
+        let mut store = fake.state.lock();
         if request.header("x-api-key") != Some(store.api_key.as_str()) {
             return envelope(StatusCode::UNAUTHORIZED, "Invalid or missing API key", None);
         }
-        store.take_script(&request.line())
+        store.scripted.take_exact(&request.line())
     };
     match failure {
-        None => fake.lock().route(&request),
+        None => fake.state.lock().route(&request),
         Some(Failure::Hang(pause)) => {
             tokio::time::sleep(pause).await;
-            fake.lock().route(&request)
+            fake.state.lock().route(&request)
         }
-        Some(Failure::Status(code)) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, [(header::CONTENT_TYPE, "text/plain")], "Something went wrong").into_response()
-        }
+        Some(Failure::Status(code)) => (
+            scripted_status(code),
+            [(header::CONTENT_TYPE, "text/plain")],
+            "Something went wrong",
+        )
+            .into_response(),
         Some(Failure::RateLimited { try_in_seconds }) => {
             let body =
                 json!({"error": {"code": "rate-limit", "message": "rate limit", "try-in-seconds": try_in_seconds}});
             (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response()
         }
         Some(Failure::Json(body)) => axum::Json(body).into_response(),
-        Some(Failure::NotJson) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html")],
-            "<html><body>Service temporarily unavailable</body></html>",
-        )
-            .into_response(),
+        Some(Failure::NotJson) => not_json("<html><body>Service temporarily unavailable</body></html>"),
     }
 }
 
@@ -433,11 +423,6 @@ impl Store {
             results.push(json!({"person_status": "by-email", "status": status}));
         }
         axum::Json(json!({"audience_id": audience_id, "people": results})).into_response()
-    }
-
-    fn take_script(&mut self, line: &str) -> Option<Failure> {
-        let at = self.scripted.iter().position(|(call, _)| call == line)?;
-        Some(self.scripted.remove(at).1)
     }
 
     fn find(&self, email: &str) -> Option<usize> {

@@ -3,3 +3,4 @@
 
 pub mod crm;
 pub mod email;
+pub mod payouts;
