@@ -74,6 +74,8 @@ pub struct Campaign {
     pub description: Option<String>,
     pub terms_url: Option<String>,
     pub archived: bool,
+    /// Tiers, product rates, renewals, hold, minimum payout, two-tier, click budget.
+    pub rules: crate::CampaignRules,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -81,6 +83,13 @@ pub struct Campaign {
 impl Serialize for CommissionValue {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         (self.kind, self.value).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CommissionValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (kind, value) = <(CommissionType, i64)>::deserialize(d)?;
+        Ok(Self { kind, value })
     }
 }
 

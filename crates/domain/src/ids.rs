@@ -62,4 +62,8 @@ define_id!(
     CouponId,
     /// A connected CRM or email tool of an organization.
     IntegrationId,
+    CommissionId,
+    LedgerEntryId,
+    PayoutRunId,
+    PayoutItemId,
 );

@@ -11,10 +11,15 @@ mod crm;
 mod currency;
 mod email;
 mod error;
+mod fx;
 mod ids;
+mod leads;
+mod ledger;
 mod money;
 mod named;
 mod org;
+mod payout;
+mod rules;
 mod slug;
 mod team;
 mod text;
@@ -33,12 +38,22 @@ pub use crm::{
 pub use currency::Currency;
 pub use email::Email;
 pub use error::ValidationError;
+pub use fx::{FxRate, convert, parse_ecb_csv};
 pub use ids::{
-    AffiliateId, ApiKeyId, CampaignId, ClickId, ConversionId, CouponId, IntegrationId, InviteId, JobId, MembershipId,
-    OrgId, SessionId, UserId,
+    AffiliateId, ApiKeyId, CampaignId, ClickId, CommissionId, ConversionId, CouponId, IntegrationId, InviteId, JobId,
+    LedgerEntryId, MembershipId, OrgId, PayoutItemId, PayoutRunId, SessionId, UserId,
 };
+pub use leads::lead_disqualification;
+pub use ledger::{Commission, CommissionKind, LedgerEntry, LedgerKind};
 pub use money::{Money, round_div};
 pub use org::{Organization, PlanGate, PlanTier, SubscriptionStatus};
+pub use payout::{
+    PayoutItem, PayoutRail, PayoutRun, PayoutStatus, PaypalRow, PlannedItem, paypal_mass_payment_csv, plan_payouts,
+};
+pub use rules::{
+    CampaignRules, DEFAULT_HOLD_DAYS, ProductRule, RateSource, RecurringDuration, ResolvedRate, TierProgress, TierRule,
+    TierThreshold, override_minor, renewal_earns, resolve_rate,
+};
 pub use slug::Slug;
 pub use team::{ApiScope, Permission, Role};
 pub use text::{bounded_text, optional_text, web_url};

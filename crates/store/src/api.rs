@@ -3,6 +3,10 @@ use afflux_domain::{
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
 use afflux_domain::{
+    Commission, CommissionId, Currency, FxRate, LedgerEntry, LedgerEntryId, PayoutItem, PayoutItemId, PayoutRun,
+    PayoutRunId,
+};
+use afflux_domain::{
     Conversion, ConversionId, ConversionProvider, Coupon, CouponId, Integration, IntegrationId, SyncStatus,
 };
 use async_trait::async_trait;
@@ -14,6 +18,7 @@ use crate::{
     MemberView, NewClick, NewJob, Page, Session, StoreResult, TeamMember, User,
 };
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
+use crate::{Balance, CommissionFilter, PayableCommission, PayoutItemFilter, TierStats};
 use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
 
 /// A database. Every operation runs inside a [`Tx`]: writes in [`Store::write`] (serialized,
@@ -299,4 +304,90 @@ pub trait Tx: Send {
     /// How many of the integration's syncs are in each status, in [`SyncStatus`] order (statuses
     /// without any omitted).
     async fn count_crm_syncs(&mut self, org: OrgId, integration: IntegrationId) -> StoreResult<Vec<(SyncStatus, i64)>>;
+
+    // Commissions (see `ledger.rs` in the domain). A direct commission's status and amounts are
+    // mirrored onto its conversion (`status`, `commission`, `initial_commission_minor`,
+    // `updated_at`) by the same operation, in the same transaction, so the two never disagree.
+    /// Many commissions in one statement (one per conversion and kind: a second is a conflict on
+    /// `conversion_id` that leaves the transaction usable and writes nothing).
+    async fn insert_commissions(&mut self, commissions: &[Commission]) -> StoreResult<()>;
+    async fn get_commission(&mut self, org: OrgId, id: CommissionId) -> StoreResult<Option<Commission>>;
+    /// Newest first.
+    async fn list_commissions(
+        &mut self,
+        org: OrgId,
+        filter: &CommissionFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Commission>>;
+    /// Rewrites status, amount, payout item, denied reason and update time (and the mirror).
+    async fn update_commission(&mut self, commission: &Commission) -> StoreResult<bool>;
+    /// Pending commissions whose hold ended by `now`, in every organization, become Approved
+    /// with `now` as update time: at most `limit`, oldest hold first, answered in that order as
+    /// they are now. On PostgreSQL concurrent sweeps take different commissions.
+    async fn approve_due_commissions(&mut self, now: OffsetDateTime, limit: i64) -> StoreResult<Vec<Commission>>;
+    /// What performance tiers count for an affiliate in a campaign.
+    async fn tier_stats(&mut self, org: OrgId, affiliate: AffiliateId, campaign: CampaignId) -> StoreResult<TierStats>;
+
+    // The ledger: append-only (no operation changes or deletes an entry; the schema refuses it too).
+    async fn insert_ledger_entries(&mut self, entries: &[LedgerEntry]) -> StoreResult<()>;
+    /// Newest first.
+    async fn list_ledger(
+        &mut self,
+        org: OrgId,
+        affiliate: Option<AffiliateId>,
+        page: Page,
+    ) -> StoreResult<Vec<LedgerEntry>>;
+    /// Sums by affiliate and currency (or, with `affiliate`, that affiliate's per currency),
+    /// ordered by affiliate id, then currency code.
+    async fn balances(&mut self, org: OrgId, affiliate: Option<AffiliateId>) -> StoreResult<Vec<Balance>>;
+    /// Clawback entries not yet netted into a payout item, oldest first.
+    async fn open_clawbacks(&mut self, org: OrgId, currency: Option<Currency>) -> StoreResult<Vec<LedgerEntry>>;
+
+    // Payouts.
+    /// Approved commissions that no payout item holds, oldest first.
+    async fn payable_commissions(
+        &mut self,
+        org: OrgId,
+        currency: Option<Currency>,
+    ) -> StoreResult<Vec<PayableCommission>>;
+    async fn insert_payout_run(&mut self, run: &PayoutRun) -> StoreResult<()>;
+    async fn get_payout_run(&mut self, org: OrgId, id: PayoutRunId) -> StoreResult<Option<PayoutRun>>;
+    /// Newest first.
+    async fn list_payout_runs(&mut self, org: OrgId, page: Page) -> StoreResult<Vec<PayoutRun>>;
+    async fn insert_payout_items(&mut self, items: &[PayoutItem]) -> StoreResult<()>;
+    async fn get_payout_item(&mut self, org: OrgId, id: PayoutItemId) -> StoreResult<Option<PayoutItem>>;
+    /// Oldest first.
+    async fn list_payout_items(
+        &mut self,
+        org: OrgId,
+        filter: &PayoutItemFilter,
+        page: Page,
+    ) -> StoreResult<Vec<PayoutItem>>;
+    /// Rewrites status, reference, failure reason, attempts and update time.
+    async fn update_payout_item(&mut self, item: &PayoutItem) -> StoreResult<bool>;
+    /// Puts commissions into a payout item and records the item on each. Each commission can be
+    /// in one item only, ever (a unique key): a commission taken before — by a concurrent run,
+    /// once it commits — is a conflict on `payout_item_commissions` that leaves the transaction
+    /// usable and writes nothing. Another organization's commissions or item are not taken.
+    async fn assign_commissions(
+        &mut self,
+        org: OrgId,
+        item: PayoutItemId,
+        commissions: &[CommissionId],
+    ) -> StoreResult<()>;
+    /// Nets clawback entries into a payout item; each entry once, ever (a conflict on
+    /// `payout_item_clawbacks` otherwise, as for [`Tx::assign_commissions`]). The entries
+    /// themselves stay unchanged: the ledger is append-only.
+    async fn assign_clawbacks(&mut self, org: OrgId, item: PayoutItemId, entries: &[LedgerEntryId]) -> StoreResult<()>;
+    /// The commissions a payout item pays, oldest first.
+    async fn payout_item_commissions(&mut self, org: OrgId, item: PayoutItemId) -> StoreResult<Vec<Commission>>;
+
+    // Exchange rates (instance-wide; loaded by the operator).
+    /// Stores rates, replacing those of the same date and currency (within `rates`, the last
+    /// one given wins).
+    async fn put_fx_rates(&mut self, rates: &[FxRate]) -> StoreResult<()>;
+    /// The newest rate of `currency` on or before `date`.
+    async fn fx_rate(&mut self, currency: Currency, date: time::Date) -> StoreResult<Option<FxRate>>;
+    /// The newest date with rates, and how many currencies it has.
+    async fn latest_fx_date(&mut self) -> StoreResult<Option<(time::Date, i64)>>;
 }

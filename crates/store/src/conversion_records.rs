@@ -79,4 +79,8 @@ pub struct AttributionTarget {
     pub commission_model: afflux_domain::CommissionModel,
     pub cookie_window_days: i32,
     pub attribution_model: afflux_domain::AttributionModel,
+    /// The campaign's rules beyond its default rate (tiers, products, renewals, hold, two-tier).
+    pub rules: afflux_domain::CampaignRules,
+    /// Who recruited the affiliate into this campaign (two-tier programs).
+    pub recruited_by: Option<AffiliateId>,
 }

@@ -5,6 +5,7 @@ mod api;
 mod conversion_records;
 mod crm_records;
 mod error;
+mod money_records;
 mod postgres;
 mod records;
 mod sqlite;
@@ -16,6 +17,7 @@ pub use api::{Store, Tx};
 pub use conversion_records::*;
 pub use crm_records::*;
 pub use error::{StoreError, StoreResult};
+pub use money_records::*;
 pub use records::*;
 
 /// Which database a store runs on.

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use afflux_domain::{
-    Affiliate, AffiliateId, AffiliateStatus, AttributionModel, Campaign, CampaignId, CommissionModel, CommissionStatus,
-    CommissionType, CommissionValue, Conversion, ConversionId, ConversionProvider, ConversionSource, ConversionType,
-    Coupon, CouponCode, CouponId, Currency, Email, Membership, MembershipId, Money, OrgId, Organization, PlanTier,
-    Slug, SubscriptionStatus,
+    Affiliate, AffiliateId, AffiliateStatus, AttributionModel, Campaign, CampaignId, CampaignRules, CommissionModel,
+    CommissionStatus, CommissionType, CommissionValue, Conversion, ConversionId, ConversionProvider, ConversionSource,
+    ConversionType, Coupon, CouponCode, CouponId, Currency, Email, Membership, MembershipId, Money, OrgId,
+    Organization, PlanTier, Slug, SubscriptionStatus,
 };
 use afflux_store::test_db::TestDb;
 use afflux_store::{
@@ -68,6 +68,7 @@ async fn world(tx: &mut dyn Tx, name: &str) -> StoreResult<World> {
         description: None,
         terms_url: None,
         archived: false,
+        rules: CampaignRules::default(),
         created_at: at,
         updated_at: at,
     };

@@ -3,7 +3,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::guarded;
-use super::row::{get_id, get_parsed};
+use super::row::{get_id, get_parsed, get_rules, rules_json};
 use crate::{Page, StoreResult};
 
 fn campaign(row: &PgRow) -> StoreResult<Campaign> {
@@ -25,6 +25,7 @@ fn campaign(row: &PgRow) -> StoreResult<Campaign> {
         description: row.try_get("description")?,
         terms_url: row.try_get("terms_url")?,
         archived: row.try_get("archived")?,
+        rules: get_rules(row, "rules")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -34,8 +35,8 @@ pub(super) async fn insert(c: &mut PgConnection, k: &Campaign) -> StoreResult<()
     let query = sqlx::query(
         "INSERT INTO campaigns (id, org_id, name, slug, slug_key, destination_url, commission_type, commission_value,
             currency, commission_model, cookie_window_days, attribution_model, auto_approve, description, terms_url,
-            archived, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            archived, rules, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(k.id.0)
     .bind(k.org_id.0)
@@ -53,6 +54,7 @@ pub(super) async fn insert(c: &mut PgConnection, k: &Campaign) -> StoreResult<()
     .bind(&k.description)
     .bind(&k.terms_url)
     .bind(k.archived)
+    .bind(rules_json(&k.rules)?)
     .bind(k.created_at)
     .bind(k.updated_at);
     guarded(c, query).await?;
@@ -104,7 +106,7 @@ pub(super) async fn update(c: &mut PgConnection, k: &Campaign) -> StoreResult<bo
     let done = sqlx::query(
         "UPDATE campaigns SET name = $3, destination_url = $4, commission_type = $5, commission_value = $6,
             currency = $7, commission_model = $8, cookie_window_days = $9, attribution_model = $10,
-            auto_approve = $11, description = $12, terms_url = $13, archived = $14, updated_at = $15
+            auto_approve = $11, description = $12, terms_url = $13, archived = $14, rules = $15, updated_at = $16
          WHERE org_id = $1 AND id = $2",
     )
     .bind(k.org_id.0)
@@ -121,6 +123,7 @@ pub(super) async fn update(c: &mut PgConnection, k: &Campaign) -> StoreResult<bo
     .bind(&k.description)
     .bind(&k.terms_url)
     .bind(k.archived)
+    .bind(rules_json(&k.rules)?)
     .bind(k.updated_at)
     .execute(c)
     .await?;

@@ -3,6 +3,7 @@
 
 use std::str::FromStr;
 
+use afflux_domain::CampaignRules;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
@@ -38,4 +39,14 @@ where
             .map(Some)
             .map_err(|e: T::Err| StoreError::Corrupt(format!("{col} = {s:?}: {e}"))),
     }
+}
+
+/// A campaign's rules document (missing fields read as their defaults).
+pub(super) fn get_rules(row: &PgRow, col: &str) -> StoreResult<CampaignRules> {
+    let v: serde_json::Value = row.try_get(col)?;
+    serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(super) fn rules_json(rules: &CampaignRules) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(rules).map_err(|e| StoreError::Corrupt(format!("campaign rules: {e}")))
 }

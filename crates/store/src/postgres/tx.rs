@@ -4,6 +4,10 @@ use afflux_domain::{
     Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
+use afflux_domain::{
+    Commission, CommissionId, Currency, FxRate, LedgerEntry, LedgerEntryId, PayoutItem, PayoutItemId, PayoutRun,
+    PayoutRunId,
+};
 use afflux_domain::{Conversion, ConversionId, ConversionProvider, Coupon, CouponId};
 use afflux_domain::{Integration, IntegrationId, SyncStatus};
 use async_trait::async_trait;
@@ -12,11 +16,13 @@ use time::OffsetDateTime;
 
 use super::{PgTx, affiliates, audit, auth, campaigns, clicks, jobs, orgs, suppressions};
 use super::{audit_batch, conversions, coupons, crm, customers, events, secrets, targets};
+use super::{commissions, fx, payouts};
 use crate::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, Invite, Job, JobCounts, MemberView, NewJob, Page,
     Session, StoreResult, TeamMember, Tx, User,
 };
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
+use crate::{Balance, CommissionFilter, PayableCommission, PayoutItemFilter, TierStats};
 use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
 
 #[async_trait]
@@ -430,5 +436,105 @@ impl Tx for PgTx {
     }
     async fn count_crm_syncs(&mut self, org: OrgId, integration: IntegrationId) -> StoreResult<Vec<(SyncStatus, i64)>> {
         crm::count_syncs(&mut self.tx, org, integration).await
+    }
+
+    async fn insert_commissions(&mut self, commissions: &[Commission]) -> StoreResult<()> {
+        commissions::insert_many(&mut self.tx, commissions).await
+    }
+    async fn get_commission(&mut self, org: OrgId, id: CommissionId) -> StoreResult<Option<Commission>> {
+        commissions::get(&mut self.tx, org, id).await
+    }
+    async fn list_commissions(
+        &mut self,
+        org: OrgId,
+        filter: &CommissionFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Commission>> {
+        commissions::list(&mut self.tx, org, filter, page).await
+    }
+    async fn update_commission(&mut self, commission: &Commission) -> StoreResult<bool> {
+        commissions::update(&mut self.tx, commission).await
+    }
+    async fn approve_due_commissions(&mut self, now: OffsetDateTime, limit: i64) -> StoreResult<Vec<Commission>> {
+        commissions::approve_due(&mut self.tx, now, limit).await
+    }
+    async fn tier_stats(&mut self, org: OrgId, affiliate: AffiliateId, campaign: CampaignId) -> StoreResult<TierStats> {
+        commissions::tier_stats(&mut self.tx, org, affiliate, campaign).await
+    }
+
+    async fn insert_ledger_entries(&mut self, entries: &[LedgerEntry]) -> StoreResult<()> {
+        commissions::insert_ledger(&mut self.tx, entries).await
+    }
+    async fn list_ledger(
+        &mut self,
+        org: OrgId,
+        affiliate: Option<AffiliateId>,
+        page: Page,
+    ) -> StoreResult<Vec<LedgerEntry>> {
+        commissions::list_ledger(&mut self.tx, org, affiliate, page).await
+    }
+    async fn balances(&mut self, org: OrgId, affiliate: Option<AffiliateId>) -> StoreResult<Vec<Balance>> {
+        commissions::balances(&mut self.tx, org, affiliate).await
+    }
+    async fn open_clawbacks(&mut self, org: OrgId, currency: Option<Currency>) -> StoreResult<Vec<LedgerEntry>> {
+        commissions::open_clawbacks(&mut self.tx, org, currency).await
+    }
+
+    async fn payable_commissions(
+        &mut self,
+        org: OrgId,
+        currency: Option<Currency>,
+    ) -> StoreResult<Vec<PayableCommission>> {
+        payouts::payable(&mut self.tx, org, currency).await
+    }
+    async fn insert_payout_run(&mut self, run: &PayoutRun) -> StoreResult<()> {
+        payouts::insert_run(&mut self.tx, run).await
+    }
+    async fn get_payout_run(&mut self, org: OrgId, id: PayoutRunId) -> StoreResult<Option<PayoutRun>> {
+        payouts::get_run(&mut self.tx, org, id).await
+    }
+    async fn list_payout_runs(&mut self, org: OrgId, page: Page) -> StoreResult<Vec<PayoutRun>> {
+        payouts::list_runs(&mut self.tx, org, page).await
+    }
+    async fn insert_payout_items(&mut self, items: &[PayoutItem]) -> StoreResult<()> {
+        payouts::insert_items(&mut self.tx, items).await
+    }
+    async fn get_payout_item(&mut self, org: OrgId, id: PayoutItemId) -> StoreResult<Option<PayoutItem>> {
+        payouts::get_item(&mut self.tx, org, id).await
+    }
+    async fn list_payout_items(
+        &mut self,
+        org: OrgId,
+        filter: &PayoutItemFilter,
+        page: Page,
+    ) -> StoreResult<Vec<PayoutItem>> {
+        payouts::list_items(&mut self.tx, org, filter, page).await
+    }
+    async fn update_payout_item(&mut self, item: &PayoutItem) -> StoreResult<bool> {
+        payouts::update_item(&mut self.tx, item).await
+    }
+    async fn assign_commissions(
+        &mut self,
+        org: OrgId,
+        item: PayoutItemId,
+        commissions: &[CommissionId],
+    ) -> StoreResult<()> {
+        payouts::assign_commissions(&mut self.tx, org, item, commissions).await
+    }
+    async fn assign_clawbacks(&mut self, org: OrgId, item: PayoutItemId, entries: &[LedgerEntryId]) -> StoreResult<()> {
+        payouts::assign_clawbacks(&mut self.tx, org, item, entries).await
+    }
+    async fn payout_item_commissions(&mut self, org: OrgId, item: PayoutItemId) -> StoreResult<Vec<Commission>> {
+        payouts::item_commissions(&mut self.tx, org, item).await
+    }
+
+    async fn put_fx_rates(&mut self, rates: &[FxRate]) -> StoreResult<()> {
+        fx::put(&mut self.tx, rates).await
+    }
+    async fn fx_rate(&mut self, currency: Currency, date: time::Date) -> StoreResult<Option<FxRate>> {
+        fx::get(&mut self.tx, currency, date).await
+    }
+    async fn latest_fx_date(&mut self) -> StoreResult<Option<(time::Date, i64)>> {
+        fx::latest_date(&mut self.tx).await
     }
 }

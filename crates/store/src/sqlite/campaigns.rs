@@ -2,7 +2,7 @@ use afflux_domain::{Campaign, CampaignId, CommissionValue, OrgId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use super::row::{get_id, get_parsed, get_ts, ts};
+use super::row::{get_id, get_parsed, get_rules, get_ts, rules_json, ts};
 use crate::{Page, StoreResult};
 
 fn campaign(row: &SqliteRow) -> StoreResult<Campaign> {
@@ -24,6 +24,7 @@ fn campaign(row: &SqliteRow) -> StoreResult<Campaign> {
         description: row.try_get("description")?,
         terms_url: row.try_get("terms_url")?,
         archived: row.try_get("archived")?,
+        rules: get_rules(row, "rules")?,
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
@@ -33,8 +34,8 @@ pub(super) async fn insert(c: &mut SqliteConnection, k: &Campaign) -> StoreResul
     sqlx::query(
         "INSERT INTO campaigns (id, org_id, name, slug, slug_key, destination_url, commission_type, commission_value,
             currency, commission_model, cookie_window_days, attribution_model, auto_approve, description, terms_url,
-            archived, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            archived, rules, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(k.id.0)
     .bind(k.org_id.0)
@@ -52,6 +53,7 @@ pub(super) async fn insert(c: &mut SqliteConnection, k: &Campaign) -> StoreResul
     .bind(&k.description)
     .bind(&k.terms_url)
     .bind(k.archived)
+    .bind(rules_json(&k.rules)?)
     .bind(ts(k.created_at))
     .bind(ts(k.updated_at))
     .execute(c)
@@ -104,7 +106,7 @@ pub(super) async fn update(c: &mut SqliteConnection, k: &Campaign) -> StoreResul
     let done = sqlx::query(
         "UPDATE campaigns SET name = $3, destination_url = $4, commission_type = $5, commission_value = $6,
             currency = $7, commission_model = $8, cookie_window_days = $9, attribution_model = $10,
-            auto_approve = $11, description = $12, terms_url = $13, archived = $14, updated_at = $15
+            auto_approve = $11, description = $12, terms_url = $13, archived = $14, rules = $15, updated_at = $16
          WHERE org_id = $1 AND id = $2",
     )
     .bind(k.org_id.0)
@@ -121,6 +123,7 @@ pub(super) async fn update(c: &mut SqliteConnection, k: &Campaign) -> StoreResul
     .bind(&k.description)
     .bind(&k.terms_url)
     .bind(k.archived)
+    .bind(rules_json(&k.rules)?)
     .bind(ts(k.updated_at))
     .execute(c)
     .await?;

@@ -2,9 +2,10 @@
 
 use std::str::FromStr;
 
+use afflux_domain::CampaignRules;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{StoreError, StoreResult};
@@ -69,4 +70,30 @@ pub(super) fn get_json(row: &SqliteRow, col: &str) -> StoreResult<Option<serde_j
             .map(Some)
             .map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))),
     }
+}
+
+/// Dates are stored as days since 1970-01-01 (as `click_counts.day`).
+pub(super) fn day(d: Date) -> i64 {
+    i64::from(d.to_julian_day() - UNIX_EPOCH_JULIAN_DAY)
+}
+
+const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
+
+pub(super) fn get_day(row: &SqliteRow, col: &str) -> StoreResult<Date> {
+    let v: i64 = row.try_get(col)?;
+    i32::try_from(v)
+        .ok()
+        .and_then(|d| d.checked_add(UNIX_EPOCH_JULIAN_DAY))
+        .and_then(|j| Date::from_julian_day(j).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("{col} = {v}: not a day")))
+}
+
+/// A campaign's rules document (JSON text; missing fields read as their defaults).
+pub(super) fn get_rules(row: &SqliteRow, col: &str) -> StoreResult<CampaignRules> {
+    let s: String = row.try_get(col)?;
+    serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(super) fn rules_json(rules: &CampaignRules) -> StoreResult<String> {
+    serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(format!("campaign rules: {e}")))
 }

@@ -4,12 +4,12 @@ use afflux_domain::{AffiliateId, CampaignId, CommissionValue, OrgId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use super::row::{get_id, get_opt_parsed, get_parsed};
+use super::row::{get_id, get_opt_id, get_opt_parsed, get_parsed, get_rules};
 use crate::{AttributionTarget, StoreResult};
 
 const SELECT: &str = "SELECT a.org_id, a.id AS affiliate_id, a.email_key, m.campaign_id, m.status, m.override_type,
         m.override_value, c.commission_type, c.commission_value, c.currency, c.commission_model,
-        c.cookie_window_days, c.attribution_model
+        c.cookie_window_days, c.attribution_model, c.rules, m.recruited_by
     FROM memberships m JOIN affiliates a ON a.id = m.affiliate_id JOIN campaigns c ON c.id = m.campaign_id";
 
 fn target(row: &SqliteRow) -> StoreResult<AttributionTarget> {
@@ -30,6 +30,8 @@ fn target(row: &SqliteRow) -> StoreResult<AttributionTarget> {
         commission_model: get_parsed(row, "commission_model")?,
         cookie_window_days: row.try_get("cookie_window_days")?,
         attribution_model: get_parsed(row, "attribution_model")?,
+        rules: get_rules(row, "rules")?,
+        recruited_by: get_opt_id(row, "recruited_by")?,
     })
 }
 

@@ -5,9 +5,9 @@ pub use std::fmt::Debug;
 pub use std::sync::atomic::{AtomicI64, Ordering};
 
 pub use afflux_domain::{
-    Affiliate, AffiliateStatus, ApiKeyId, ApiScope, AttributionModel, Campaign, CampaignId, CommissionModel,
-    CommissionType, CommissionValue, Currency, Email, InviteId, JobId, Membership, MembershipId, OrgId, Organization,
-    PlanTier, Role, Slug, SubscriptionStatus, UserId,
+    Affiliate, AffiliateStatus, ApiKeyId, ApiScope, AttributionModel, Campaign, CampaignId, CampaignRules,
+    CommissionModel, CommissionType, CommissionValue, Currency, Email, InviteId, JobId, Membership, MembershipId,
+    OrgId, Organization, PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
 pub use afflux_domain::{
     AffiliateId, CampaignOverride, CrmVendor, Destination, Integration, IntegrationId, IntegrationSettings, SyncStatus,
@@ -111,6 +111,7 @@ pub fn campaign(org: OrgId, slug_text: &str) -> Campaign {
         description: None,
         terms_url: None,
         archived: false,
+        rules: CampaignRules::default(),
         created_at: at,
         updated_at: at,
     }

@@ -13,6 +13,7 @@ mod crm;
 mod database;
 mod isolation;
 mod jobs;
+mod money;
 mod orgs;
 mod suppressions;
 mod team;

@@ -1,0 +1,273 @@
+//! Payout runs and items, what each item pays, and what is payable.
+
+use afflux_domain::{
+    CampaignRules, Commission, CommissionId, CommissionStatus, Currency, LedgerEntryId, Money, OrgId, PayoutItem,
+    PayoutItemId, PayoutRun, PayoutRunId,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::commissions::commission;
+use super::guarded;
+use super::row::{get_id, get_opt_id, get_opt_parsed, get_parsed};
+use crate::{Page, PayableCommission, PayoutItemFilter, StoreError, StoreResult};
+
+fn run(row: &PgRow) -> StoreResult<PayoutRun> {
+    Ok(PayoutRun {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        rail: get_parsed(row, "rail")?,
+        currency: get_opt_parsed(row, "currency")?,
+        created_by: get_opt_id(row, "created_by")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn item(row: &PgRow) -> StoreResult<PayoutItem> {
+    Ok(PayoutItem {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        run_id: get_id(row, "run_id")?,
+        affiliate_id: get_id(row, "affiliate_id")?,
+        amount: Money::new(row.try_get("amount_minor")?, get_parsed(row, "currency")?),
+        status: get_parsed(row, "status")?,
+        reference: row.try_get("reference")?,
+        failure_reason: row.try_get("failure_reason")?,
+        attempts: row.try_get("attempts")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(super) async fn payable(
+    c: &mut PgConnection,
+    org: OrgId,
+    currency: Option<Currency>,
+) -> StoreResult<Vec<PayableCommission>> {
+    let rows = sqlx::query(
+        "SELECT k.*, COALESCE((p.rules ->> 'minimumPayoutMinor')::bigint, $3) AS minimum_payout_minor
+         FROM commissions k JOIN campaigns p ON p.id = k.campaign_id AND p.org_id = k.org_id
+         WHERE k.org_id = $1 AND k.status = $4 AND ($2::text IS NULL OR k.currency = $2)
+           AND NOT EXISTS (SELECT 1 FROM payout_item_commissions i WHERE i.commission_id = k.id)
+         ORDER BY k.created_at, k.id",
+    )
+    .bind(org.0)
+    .bind(currency.map(|c| c.code()))
+    .bind(CampaignRules::default().minimum_payout_minor)
+    .bind(CommissionStatus::Approved.as_str())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PayableCommission {
+                commission: commission(r)?,
+                minimum_payout_minor: r.try_get("minimum_payout_minor")?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn insert_run(c: &mut PgConnection, r: &PayoutRun) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO payout_runs (id, org_id, rail, currency, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(r.id.0)
+    .bind(r.org_id.0)
+    .bind(r.rail.as_str())
+    .bind(r.currency.map(|c| c.code()))
+    .bind(r.created_by.map(|u| u.0))
+    .bind(r.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn get_run(c: &mut PgConnection, org: OrgId, id: PayoutRunId) -> StoreResult<Option<PayoutRun>> {
+    sqlx::query("SELECT * FROM payout_runs WHERE org_id = $1 AND id = $2")
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(run)
+        .transpose()
+}
+
+pub(super) async fn list_runs(c: &mut PgConnection, org: OrgId, page: Page) -> StoreResult<Vec<PayoutRun>> {
+    let rows =
+        sqlx::query("SELECT * FROM payout_runs WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3")
+            .bind(org.0)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(c)
+            .await?;
+    rows.iter().map(run).collect()
+}
+
+pub(super) async fn insert_items(c: &mut PgConnection, rows: &[PayoutItem]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Postgres>::new(
+        "INSERT INTO payout_items (id, org_id, run_id, affiliate_id, amount_minor, currency, status, reference,
+            failure_reason, attempts, created_at, updated_at) ",
+    );
+    q.push_values(rows, |mut b, i| {
+        b.push_bind(i.id.0)
+            .push_bind(i.org_id.0)
+            .push_bind(i.run_id.0)
+            .push_bind(i.affiliate_id.0)
+            .push_bind(i.amount.minor)
+            .push_bind(i.amount.currency.code())
+            .push_bind(i.status.as_str())
+            .push_bind(&i.reference)
+            .push_bind(&i.failure_reason)
+            .push_bind(i.attempts)
+            .push_bind(i.created_at)
+            .push_bind(i.updated_at);
+    });
+    q.build().execute(c).await?;
+    Ok(())
+}
+
+pub(super) async fn get_item(c: &mut PgConnection, org: OrgId, id: PayoutItemId) -> StoreResult<Option<PayoutItem>> {
+    sqlx::query("SELECT * FROM payout_items WHERE org_id = $1 AND id = $2")
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(item)
+        .transpose()
+}
+
+pub(super) async fn list_items(
+    c: &mut PgConnection,
+    org: OrgId,
+    f: &PayoutItemFilter,
+    page: Page,
+) -> StoreResult<Vec<PayoutItem>> {
+    let rows = sqlx::query(
+        "SELECT * FROM payout_items
+         WHERE org_id = $1
+           AND ($2::uuid IS NULL OR run_id = $2)
+           AND ($3::uuid IS NULL OR affiliate_id = $3)
+           AND ($4::text IS NULL OR status = $4)
+         ORDER BY created_at, id LIMIT $5 OFFSET $6",
+    )
+    .bind(org.0)
+    .bind(f.run_id.map(|r| r.0))
+    .bind(f.affiliate_id.map(|a| a.0))
+    .bind(f.status.map(|s| s.as_str()))
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(item).collect()
+}
+
+pub(super) async fn update_item(c: &mut PgConnection, i: &PayoutItem) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE payout_items SET status = $3, reference = $4, failure_reason = $5, attempts = $6, updated_at = $7
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(i.org_id.0)
+    .bind(i.id.0)
+    .bind(i.status.as_str())
+    .bind(&i.reference)
+    .bind(&i.failure_reason)
+    .bind(i.attempts)
+    .bind(i.updated_at)
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A violation of `table`'s primary key is reported by the table's name, as on SQLite.
+fn conflict_on(table: &'static str, e: StoreError) -> StoreError {
+    if e.is_conflict_on(table) {
+        StoreError::Conflict {
+            constraint: table.to_owned(),
+        }
+    } else {
+        e
+    }
+}
+
+pub(super) async fn assign_commissions(
+    c: &mut PgConnection,
+    org: OrgId,
+    item: PayoutItemId,
+    commissions: &[CommissionId],
+) -> StoreResult<()> {
+    if commissions.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = commissions.iter().map(|k| k.0).collect();
+    // Only the organization's own commissions and item: the SELECT yields nothing otherwise.
+    // Guarded: a commission taken before (by a concurrent run: this waits for it to commit) fails
+    // the statement, which writes nothing and leaves the transaction usable.
+    let query = sqlx::query(
+        "INSERT INTO payout_item_commissions (commission_id, payout_item_id, org_id)
+         SELECT k.id, i.id, i.org_id FROM commissions k JOIN payout_items i ON i.org_id = k.org_id AND i.id = $2
+         WHERE k.org_id = $1 AND k.id = ANY($3)",
+    )
+    .bind(org.0)
+    .bind(item.0)
+    .bind(&ids);
+    guarded(c, query)
+        .await
+        .map_err(|e| conflict_on("payout_item_commissions", e))?;
+    sqlx::query(
+        "UPDATE commissions SET payout_item_id = $2
+         WHERE org_id = $1 AND id = ANY($3) AND EXISTS (SELECT 1 FROM payout_items WHERE org_id = $1 AND id = $2)",
+    )
+    .bind(org.0)
+    .bind(item.0)
+    .bind(&ids)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn assign_clawbacks(
+    c: &mut PgConnection,
+    org: OrgId,
+    item: PayoutItemId,
+    entries: &[LedgerEntryId],
+) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.0).collect();
+    let query = sqlx::query(
+        "INSERT INTO payout_item_clawbacks (ledger_entry_id, payout_item_id, org_id)
+         SELECT l.id, i.id, i.org_id FROM ledger_entries l JOIN payout_items i ON i.org_id = l.org_id AND i.id = $2
+         WHERE l.org_id = $1 AND l.id = ANY($3)",
+    )
+    .bind(org.0)
+    .bind(item.0)
+    .bind(&ids);
+    guarded(c, query)
+        .await
+        .map_err(|e| conflict_on("payout_item_clawbacks", e))?;
+    Ok(())
+}
+
+pub(super) async fn item_commissions(
+    c: &mut PgConnection,
+    org: OrgId,
+    item: PayoutItemId,
+) -> StoreResult<Vec<Commission>> {
+    let rows = sqlx::query(
+        "SELECT k.* FROM payout_item_commissions i JOIN commissions k ON k.id = i.commission_id AND k.org_id = i.org_id
+         WHERE i.org_id = $1 AND i.payout_item_id = $2
+         ORDER BY k.created_at, k.id",
+    )
+    .bind(org.0)
+    .bind(item.0)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(commission).collect()
+}
