@@ -30,6 +30,19 @@ enum Command {
     /// Manage organizations (operator commands).
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Exchange rates for reports (operator commands).
+    #[command(subcommand)]
+    Fx(FxCommand),
+}
+
+#[derive(Subcommand)]
+enum FxCommand {
+    /// Load an ECB reference-rate CSV (the daily `eurofxref.csv` or the history file);
+    /// rates already stored for a date are replaced. Prints JSON.
+    Import {
+        /// The CSV file, or `-` for standard input.
+        file: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -77,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org(cmd) => org(&settings, cmd).await,
+        Command::Fx(FxCommand::Import { file }) => fx_import(&settings, &file).await,
     }
 }
 
@@ -89,6 +103,25 @@ async fn serve(settings: &Settings, with_worker: bool) -> anyhow::Result<()> {
     }
     shutdown_signal().await;
     server.stop().await;
+    Ok(())
+}
+
+async fn fx_import(settings: &Settings, file: &str) -> anyhow::Result<()> {
+    let csv = if file == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading standard input")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?
+    };
+    let app = build_app(settings, public_url(settings)).await?;
+    let imported = app.import_fx_rates(&csv).await;
+    app.store().close().await;
+    let imported = imported?;
+    let output = serde_json::json!({
+        "rates": imported.rates,
+        "firstDate": imported.first_date.map(|d| d.to_string()),
+        "lastDate": imported.last_date.map(|d| d.to_string()),
+    });
+    println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
 }
 

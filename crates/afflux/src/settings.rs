@@ -41,6 +41,8 @@ pub struct Settings {
     pub customerio_base_url: Option<String>,
     pub customerio_eu_base_url: Option<String>,
     pub beehiiv_base_url: Option<String>,
+    /// PayPal's API base for payouts (the sandbox, or a fake in tests).
+    pub paypal_api_base: Option<String>,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
             customerio_base_url: None,
             customerio_eu_base_url: None,
             beehiiv_base_url: None,
+            paypal_api_base: None,
         }
     }
 }

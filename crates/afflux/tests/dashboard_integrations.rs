@@ -165,6 +165,7 @@ impl Web {
             auto_approve: None,
             description: None,
             terms_url: None,
+            rules: None,
         };
         self.server.app.create_campaign(actor, input).await.unwrap().id
     }

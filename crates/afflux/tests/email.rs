@@ -113,6 +113,7 @@ async fn new_campaign(server: &Server, actor: &Actor, slug: &str) -> afflux_doma
         auto_approve: None,
         description: None,
         terms_url: None,
+        rules: None,
     };
     server.app.create_campaign(actor, input).await.unwrap().id
 }

@@ -61,6 +61,7 @@ async fn integrations_walk_in_chromium() {
         auto_approve: Some(false),
         description: None,
         terms_url: None,
+        rules: None,
     };
     app.create_campaign(&actor, campaign).await.unwrap();
     let application = Application {
@@ -68,6 +69,7 @@ async fn integrations_walk_in_chromium() {
         name: Some("Avery Applicant".into()),
         paypal_email: None,
         slug: None,
+        recruiter: None,
     };
     app.apply(org, "spring-launch", application).await.unwrap();
 

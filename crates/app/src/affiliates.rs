@@ -18,6 +18,9 @@ pub struct Application {
     pub paypal_email: Option<String>,
     /// A custom alias for the referral slug (3–64 letters, digits or hyphens).
     pub slug: Option<String>,
+    /// Two-tier programs: the referral slug of the affiliate whose recruitment link brought
+    /// this applicant (ignored unless the program is two-tier and the recruiter approved in it).
+    pub recruiter: Option<String>,
 }
 
 /// The brand invites someone straight into a campaign: Approved at once.
@@ -108,6 +111,7 @@ impl App {
             name: input.name,
             paypal_email: None,
             slug: None,
+            recruiter: None,
         };
         let (affiliate, membership) = self
             .add_member(
@@ -214,6 +218,10 @@ impl App {
         } else {
             AffiliateStatus::Pending
         });
+        let recruited_by = match (&input.recruiter, campaign.rules.two_tier_percent) {
+            (Some(slug), Some(_)) => recruiter(tx, campaign, slug, affiliate.id).await?,
+            _ => None,
+        };
         let membership = Membership {
             id: MembershipId::new(),
             org_id: org,
@@ -221,7 +229,7 @@ impl App {
             campaign_id: campaign.id,
             status,
             commission_override: None,
-            recruited_by: None,
+            recruited_by,
             status_reason: None,
             created_at: now,
             status_changed_at: now,
@@ -407,6 +415,27 @@ impl App {
         let memberships = tx.list_memberships(actor.org_id, id).await?;
         Ok(AffiliateDetail { affiliate, memberships })
     }
+}
+
+/// The affiliate a recruitment link names, if they are approved in the campaign (and are not
+/// the applicant).
+async fn recruiter(
+    tx: &mut dyn Tx,
+    campaign: &Campaign,
+    slug: &str,
+    applicant: AffiliateId,
+) -> AppResult<Option<AffiliateId>> {
+    let Some(found) = tx.get_affiliate_by_slug(&slug.trim().to_ascii_lowercase()).await? else {
+        return Ok(None);
+    };
+    if found.org_id != campaign.org_id || found.id == applicant {
+        return Ok(None);
+    }
+    let approved = tx
+        .get_membership(campaign.org_id, found.id, campaign.id)
+        .await?
+        .is_some_and(|m| m.status == AffiliateStatus::Approved);
+    Ok(approved.then_some(found.id))
 }
 
 /// A generated slug no affiliate of any organization holds.

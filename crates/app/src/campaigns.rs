@@ -6,6 +6,7 @@ use afflux_store::{Page, Tx};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use crate::campaign_rules::RulesInput;
 use crate::{Actor, App, AppError, AppResult, Decimal, audit};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -25,6 +26,8 @@ pub struct NewCampaign {
     pub auto_approve: Option<bool>,
     pub description: Option<String>,
     pub terms_url: Option<String>,
+    /// Tiers, product rates, renewals, hold, minimum payout, two-tier, click budget.
+    pub rules: Option<RulesInput>,
 }
 
 /// A partial update: absent fields keep their value. The slug cannot change.
@@ -43,6 +46,8 @@ pub struct CampaignPatch {
     pub description: Option<String>,
     pub terms_url: Option<String>,
     pub archived: Option<bool>,
+    /// Replaces the whole rules document.
+    pub rules: Option<RulesInput>,
 }
 
 const DESCRIPTION_MAX: usize = 5_000;
@@ -108,6 +113,12 @@ impl App {
             description: optional_text("description", input.description.as_deref(), DESCRIPTION_MAX)?,
             terms_url: optional_url("termsUrl", input.terms_url.as_deref())?,
             archived: false,
+            rules: input
+                .rules
+                .as_ref()
+                .map(|r| r.to_rules(currency))
+                .transpose()?
+                .unwrap_or_default(),
             created_at: now,
             updated_at: now,
         };
@@ -228,6 +239,9 @@ impl App {
         }
         if let Some(t) = &patch.terms_url {
             c.terms_url = optional_url("termsUrl", Some(t))?;
+        }
+        if let Some(rules) = &patch.rules {
+            c.rules = rules.to_rules(c.currency)?;
         }
         if let Some(archived) = patch.archived {
             if before.archived && !archived {

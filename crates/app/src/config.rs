@@ -21,6 +21,8 @@ pub struct AppConfig {
     pub click_writer: crate::tracking::WriterConfig,
     /// CRM base URLs the operator replaced (`AFFLUX_<VENDOR>_BASE_URL`).
     pub crm_endpoints: afflux_integrations::crm::Endpoints,
+    /// PayPal's API base (`AFFLUX_PAYPAL_API_BASE`; the live API by default).
+    pub paypal_api_base: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -36,6 +38,7 @@ impl Default for AppConfig {
             trusted_proxies: crate::TrustedProxies::default(),
             click_writer: crate::tracking::WriterConfig::default(),
             crm_endpoints: afflux_integrations::crm::Endpoints::default(),
+            paypal_api_base: None,
         }
     }
 }

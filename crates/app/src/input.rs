@@ -1,4 +1,4 @@
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A decimal written as a JSON number (`20`, `10.5`) or string (`"10.50"`), kept as text so it
 /// is parsed exactly into minor units or basis points, never through a float.
@@ -18,5 +18,11 @@ impl<'de> Deserialize<'de> for Decimal {
             Raw::Number(n) => n.to_string(),
             Raw::Text(s) => s,
         }))
+    }
+}
+
+impl Serialize for Decimal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
     }
 }

@@ -7,6 +7,7 @@ mod affiliates;
 mod api_keys;
 mod audit;
 mod auth;
+mod campaign_rules;
 mod campaigns;
 mod config;
 pub mod conversions;
@@ -15,6 +16,7 @@ mod error;
 mod input;
 pub mod jobs;
 pub mod mail;
+pub mod money;
 mod orgs;
 mod passwords;
 mod secrets;
@@ -31,6 +33,7 @@ pub use actor::{Actor, ActorKind};
 pub use affiliates::{AffiliateDetail, AffiliateInvite, Application, StatusChange};
 pub use api_keys::{CreatedApiKey, NewApiKey};
 pub use auth::{LoginThrottle, SessionUser, Setup};
+pub use campaign_rules::{ProductInput, RateInput, RulesInput, TierInput};
 pub use campaigns::{CampaignPatch, NewCampaign};
 pub use config::AppConfig;
 pub use crm::{ConnectIntegration, IntegrationPatch, IntegrationSummary, OverrideInput};
@@ -58,6 +61,8 @@ struct Inner {
     ingest: conversions::Ingest,
     /// CRM connectors' shared HTTP client and rate gates.
     crm: afflux_integrations::crm::CrmContext,
+    /// The payout rails' HTTP client (no redirects: credentials stay with their host).
+    payouts_http: afflux_integrations::payouts::PayoutClient,
 }
 
 impl App {
@@ -80,6 +85,7 @@ impl App {
                 tracking,
                 ingest: conversions::Ingest::new(store_for_ingest),
                 crm,
+                payouts_http: afflux_integrations::payouts::PayoutClient::new(),
             }),
         })
     }

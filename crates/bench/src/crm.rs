@@ -68,6 +68,7 @@ pub async fn run(o: &Options) -> anyhow::Result<()> {
                 auto_approve: None,
                 description: None,
                 terms_url: None,
+                rules: None,
             },
         )
         .await?;

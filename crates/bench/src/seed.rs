@@ -37,6 +37,7 @@ pub async fn seed(app: &afflux_app::App) -> anyhow::Result<Seeded> {
                 auto_approve: None,
                 description: None,
                 terms_url: None,
+                rules: None,
             },
         )
         .await?;
@@ -49,6 +50,7 @@ pub async fn seed(app: &afflux_app::App) -> anyhow::Result<Seeded> {
                 name: Some("Bench Affiliate".into()),
                 paypal_email: None,
                 slug: Some(SLUG.into()),
+                recruiter: None,
             },
         )
         .await?;

@@ -350,3 +350,99 @@ async fn a_separate_worker_process_runs_queued_jobs() {
     assert_eq!(server.app.job_counts().await.unwrap().queued, 0);
     server.stop().await;
 }
+
+const ECB_DAILY: &str = "Date, USD, JPY, BGN, GBP, \n20 November 2026, 1.0500, 161.52, 1.9558, 0.8400, \n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fx_import_loads_ecb_rates_that_balances_convert_with() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, "Date,USD\n2026-11-19,1.04\n2026-11-20,one\n").unwrap();
+    let message = failure(&afflux(&db, &["fx", "import", broken.to_str().unwrap()]).await);
+    assert!(message.contains("line 3"), "{message}");
+
+    let file = dir.path().join("eurofxref.csv");
+    std::fs::write(&file, ECB_DAILY).unwrap();
+    let imported = json_of(&afflux(&db, &["fx", "import", file.to_str().unwrap()]).await);
+    // USD, JPY, GBP and the euro itself (BGN is not a currency Afflux takes).
+    assert_eq!(imported["rates"], 4, "{imported}");
+    assert_eq!(imported["firstDate"], "2026-11-20");
+    assert_eq!(imported["lastDate"], "2026-11-20");
+
+    let created = json_of(
+        &afflux(
+            &db,
+            &["org", "create", "--name", "Acme", "--owner-email", "o@acme.test"],
+        )
+        .await,
+    );
+    let key = created["apiKey"].as_str().unwrap().to_owned();
+    let settings = Settings {
+        database_url: db.url().to_owned(),
+        bind: "127.0.0.1:0".into(),
+        ..Settings::default()
+    };
+    let server = Server::start(&settings, false).await.expect("server");
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", server.url())).bearer_auth(&key).send();
+    let status: Value = get("/api/v1/fx/rates").await.unwrap().json().await.unwrap();
+    assert_eq!(status["latestDate"], "2026-11-20");
+    assert_eq!(status["currencies"], 4);
+
+    // Nothing was stored from the broken file: its 19 November rate is unknown.
+    let org = created["organizationId"].as_str().unwrap();
+    let actor = afflux_app::Actor::operator(org.parse().unwrap());
+    let jane = server
+        .app
+        .invite_affiliate(
+            &actor,
+            afflux_app::AffiliateInvite {
+                program_id: server
+                    .app
+                    .create_campaign(
+                        &actor,
+                        afflux_app::NewCampaign {
+                            name: "Main".into(),
+                            slug: Some("main".into()),
+                            destination_url: "https://acme.test/".into(),
+                            default_commission_type: afflux_domain::CommissionType::Percentage,
+                            default_commission_value: afflux_app::Decimal("20".into()),
+                            currency: None,
+                            default_commission_model: None,
+                            cookie_window_days: None,
+                            attribution_model: None,
+                            auto_approve: None,
+                            description: None,
+                            terms_url: None,
+                            rules: None,
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .id,
+                email: "jane@partners.test".into(),
+                name: None,
+            },
+        )
+        .await
+        .unwrap()
+        .0;
+    let adjusted = client
+        .post(format!("{}/api/v1/affiliates/{}/adjustments", server.url(), jane.id))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "amount": "100.00", "currency": "EUR", "memo": "launch bonus" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(adjusted.status(), StatusCode::CREATED);
+    let balances: Value = get("/api/v1/balances").await.unwrap().json().await.unwrap();
+    assert_eq!(balances[0]["currency"], "EUR");
+    assert_eq!(balances[0]["adjustment"], 10_000);
+    // 100 EUR at 1.05 USD per euro, in the organization's home currency (USD).
+    assert_eq!(
+        balances[0]["netInHomeCurrency"],
+        serde_json::json!({ "minor": 10_500, "value": "105.00", "currency": "USD" })
+    );
+    server.stop().await;
+}

@@ -31,6 +31,7 @@ async fn create_answers_camel_case_with_defaults() {
             "destinationUrl",
             "id",
             "name",
+            "rules",
             "slug",
             "termsUrl",
             "updatedAt",
@@ -48,6 +49,10 @@ async fn create_answers_camel_case_with_defaults() {
     assert_eq!(p["autoApprove"], false);
     assert_eq!(p["archived"], false);
     assert!(p["description"].is_null() && p["termsUrl"].is_null());
+    assert_eq!(p["rules"]["holdDays"], 30);
+    assert_eq!(p["rules"]["minimumPayout"], "0.00");
+    assert_eq!(p["rules"]["recurring"], json!({ "kind": "Lifetime" }));
+    assert_eq!(p["rules"]["tiers"], json!([]));
     let created_at = p["createdAt"].as_str().unwrap();
     assert!(
         time::OffsetDateTime::parse(created_at, &time::format_description::well_known::Rfc3339).is_ok(),

@@ -146,6 +146,7 @@ impl Harness {
                     auto_approve: None,
                     description: None,
                     terms_url: None,
+                    rules: None,
                 },
             )
             .await

@@ -86,6 +86,7 @@ impl Fixture {
                     auto_approve: None,
                     description: None,
                     terms_url: None,
+                    rules: None,
                 },
             )
             .await
@@ -104,6 +105,7 @@ impl Fixture {
                     name: Some(name.into()),
                     paypal_email: None,
                     slug: Some(slug.into()),
+                    recruiter: None,
                 },
             )
             .await

@@ -4,6 +4,7 @@
 //! organization's tracking secrets live beside it.
 
 mod coupons;
+mod earn;
 mod events;
 mod leads;
 mod queries;
@@ -128,6 +129,9 @@ pub(crate) struct ExternalRefs {
     pub charge_id: Option<String>,
     pub payment_intent_id: Option<String>,
     pub product_id: Option<String>,
+    /// For a renewal: when the subscription's first payment was made (renewals earn for the
+    /// campaign's recurring duration from then).
+    pub first_payment_at: Option<OffsetDateTime>,
 }
 
 /// What became of a reported conversion.

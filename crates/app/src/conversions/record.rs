@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 
 use afflux_domain::{
-    AttributionContext, CommissionStatus, Conversion, ConversionId, ConversionSource, ConversionType, Email, Money,
-    attribute, commission_for,
+    AttributionContext, CommissionKind, CommissionStatus, Conversion, ConversionId, ConversionSource, ConversionType,
+    Email, Money, attribute, override_minor,
 };
-use afflux_store::{AuditEntry, CustomerBinding, Tx};
+use afflux_store::{AttributionTarget, AuditEntry, CustomerBinding, Tx};
 use time::OffsetDateTime;
 
+use super::earn::{Earning, TierCache, commission_rows, earning};
 use super::signals::Resolver;
 use super::{NewConversion, Recorded};
 use crate::{App, AppError, AppResult};
@@ -48,8 +49,9 @@ pub(crate) async fn record_conversions(
     let now = OffsetDateTime::now_utc();
     let mut resolver = Resolver::default();
     resolver.preload_bindings(tx, &inputs).await?;
+    let mut tiers = TierCache::default();
     let mut slots = Vec::with_capacity(inputs.len());
-    let mut pending: Vec<(Conversion, Vec<String>)> = vec![];
+    let mut pending: Vec<(Conversion, Vec<String>, AttributionTarget)> = vec![];
     let mut by_key: HashMap<(afflux_domain::OrgId, afflux_domain::ConversionProvider, String), usize> = HashMap::new();
     for input in inputs {
         let key = (input.org_id, input.provider, input.external_id.clone());
@@ -73,11 +75,15 @@ pub(crate) async fn record_conversions(
         };
         let detail = &found.details[won.signal];
         let t = &detail.target;
-        let commission = if won.self_referral {
-            Money::zero(input.amount.currency)
+        let earned = if won.self_referral {
+            Earning::Disqualified
         } else {
-            let rule = t.commission_override.unwrap_or(t.commission);
-            commission_for(t.commission_model, rule, t.currency, input.kind, input.amount)
+            earning(tx, &mut tiers, t, &input).await?
+        };
+        let (commission, status) = match earned {
+            Earning::Earns(amount) => (amount, CommissionStatus::Pending),
+            Earning::Nothing => (Money::zero(input.amount.currency), CommissionStatus::Pending),
+            Earning::Disqualified => (Money::zero(input.amount.currency), CommissionStatus::Denied),
         };
         let conversion = Conversion {
             id: ConversionId::new(),
@@ -90,11 +96,7 @@ pub(crate) async fn record_conversions(
             } else {
                 won.source
             },
-            status: if won.self_referral {
-                CommissionStatus::Denied
-            } else {
-                CommissionStatus::Pending
-            },
+            status,
             amount: input.amount,
             refunded_minor: 0,
             commission,
@@ -127,7 +129,7 @@ pub(crate) async fn record_conversions(
         );
         by_key.insert(key, pending.len());
         slots.push(Slot::Insert(pending.len()));
-        pending.push((conversion, keys));
+        pending.push((conversion, keys, t.clone()));
     }
 
     // Inserted in one order by every transaction, so concurrent ones on PostgreSQL cannot
@@ -143,11 +145,33 @@ pub(crate) async fn record_conversions(
     for (&i, flag) in order.iter().zip(flags) {
         inserted[i] = flag;
     }
+    let overrides = overrides(tx, &mut resolver, &pending, &inserted, now).await?;
+    let override_flags = tx.insert_conversions(&overrides).await?;
+    let overrides: Vec<(Conversion, i32)> = overrides
+        .into_iter()
+        .zip(override_flags)
+        .filter(|(_, new)| *new)
+        .map(|(c, _)| {
+            let hold = pending
+                .iter()
+                .find(|(p, _, _)| p.campaign_id == c.campaign_id)
+                .map_or(afflux_domain::DEFAULT_HOLD_DAYS, |(_, _, t)| t.rules.hold_days);
+            (c, hold)
+        })
+        .collect();
 
     let mut outcomes: Vec<Recorded> = Vec::with_capacity(pending.len());
     let mut bindings: Vec<CustomerBinding> = vec![];
     let mut audits: Vec<AuditEntry> = vec![];
-    for (i, (conversion, keys)) in pending.into_iter().enumerate() {
+    let mut commissions = vec![];
+    let mut ledger = vec![];
+    for (conversion, hold) in &overrides {
+        let (c, e) = commission_rows(conversion, CommissionKind::Override, *hold, now);
+        commissions.push(c);
+        ledger.push(e);
+        audits.push(recorded_audit(conversion, actor, now));
+    }
+    for (i, (conversion, keys, target)) in pending.into_iter().enumerate() {
         if !inserted[i] {
             // Another event about the same sale recorded it before.
             let existing = tx
@@ -165,17 +189,12 @@ pub(crate) async fn record_conversions(
             conversion_id: Some(conversion.id),
             created_at: now,
         }));
-        audits.push(AuditEntry {
-            id: uuid::Uuid::now_v7(),
-            org_id: conversion.org_id,
-            actor: actor.to_owned(),
-            action: "conversion.recorded".into(),
-            object_type: "conversion".into(),
-            object_id: conversion.id.to_string(),
-            before: None,
-            after: Some(super::audit_view(&conversion)),
-            at: now,
-        });
+        if conversion.status == CommissionStatus::Pending && conversion.commission.minor > 0 {
+            let (c, e) = commission_rows(&conversion, CommissionKind::Direct, target.rules.hold_days, now);
+            commissions.push(c);
+            ledger.push(e);
+        }
+        audits.push(recorded_audit(&conversion, actor, now));
         outcomes.push(Recorded::New(conversion));
     }
     // The first binding of a key in the batch wins; one lock order, as above.
@@ -186,6 +205,8 @@ pub(crate) async fn record_conversions(
     let mut bindings: Vec<CustomerBinding> = first.into_values().collect();
     bindings.sort_by(|a, b| (a.org_id, &a.customer_key).cmp(&(b.org_id, &b.customer_key)));
     tx.bind_customers(&bindings).await?;
+    tx.insert_commissions(&commissions).await?;
+    tx.insert_ledger_entries(&ledger).await?;
     tx.insert_audits(&audits).await?;
 
     // A second report of a sale within the batch finds the first.
@@ -200,4 +221,77 @@ pub(crate) async fn record_conversions(
             },
         })
         .collect())
+}
+
+fn recorded_audit(conversion: &Conversion, actor: &str, now: OffsetDateTime) -> AuditEntry {
+    AuditEntry {
+        id: uuid::Uuid::now_v7(),
+        org_id: conversion.org_id,
+        actor: actor.to_owned(),
+        action: "conversion.recorded".into(),
+        object_type: "conversion".into(),
+        object_id: conversion.id.to_string(),
+        before: None,
+        after: Some(super::audit_view(conversion)),
+        at: now,
+    }
+}
+
+/// Two-tier programs: for each sale just recorded whose affiliate was recruited by another
+/// (still approved) affiliate, the recruiter's override: a conversion of its own, Source
+/// Override, earning the campaign's share of the commission. Its external id derives from the
+/// sale's, so a sale has at most one override, and a recruiter's own recruiter gets nothing
+/// (one tier only).
+async fn overrides(
+    tx: &mut dyn Tx,
+    resolver: &mut Resolver,
+    pending: &[(Conversion, Vec<String>, AttributionTarget)],
+    inserted: &[bool],
+    now: OffsetDateTime,
+) -> AppResult<Vec<Conversion>> {
+    let mut out = vec![];
+    for ((sale, _, target), _) in pending.iter().zip(inserted).filter(|(_, new)| **new) {
+        let (Some(recruiter), Some(percent)) = (target.recruited_by, target.rules.two_tier_percent) else {
+            continue;
+        };
+        if sale.status != CommissionStatus::Pending || sale.commission.minor <= 0 || percent == 0 {
+            continue;
+        }
+        let Some(recruiter_target) = resolver.target_of(tx, sale.org_id, recruiter, sale.campaign_id).await? else {
+            continue;
+        };
+        if !recruiter_target.status.earns() {
+            continue;
+        }
+        let amount = Money::new(override_minor(sale.commission.minor, percent), sale.commission.currency);
+        if amount.minor <= 0 {
+            continue;
+        }
+        out.push(Conversion {
+            id: ConversionId::new(),
+            affiliate_id: recruiter,
+            source: ConversionSource::Override,
+            commission: amount,
+            initial_commission_minor: amount.minor,
+            external_id: override_external_id(&sale.external_id),
+            coupon_code: None,
+            click_id: None,
+            // Payments are looked up by these: they name the sale, never its override.
+            invoice_id: None,
+            charge_id: None,
+            payment_intent_id: None,
+            self_referral: false,
+            created_at: now,
+            updated_at: now,
+            ..sale.clone()
+        });
+    }
+    // One insert order for every transaction (see above).
+    out.sort_by(|x, y| (x.org_id, x.provider, &x.external_id).cmp(&(y.org_id, y.provider, &y.external_id)));
+    Ok(out)
+}
+
+/// The external id of a sale's override conversion.
+pub(super) fn override_external_id(sale_external_id: &str) -> String {
+    format!("override:{sale_external_id}")
 }

@@ -1,24 +1,40 @@
 //! Refunds: a full refund marks the conversion Refunded with no commission left; a partial one
 //! records the refunded amount and reduces the commission in proportion (the one rounding
-//! rule). Refunds are cumulative and can never exceed the sale. The ledger of reversals and
-//! clawbacks after payout comes with the Money issue.
+//! rule). Refunds are cumulative and can never exceed the sale. Each commission of the sale
+//! (the affiliate's, and a recruiter's override) follows, and the ledger records the step: a
+//! reversal while the commission is unpaid, a clawback once a payout took it (carried into the
+//! affiliate's next payout).
 
-use afflux_domain::{CommissionStatus, Conversion, Money, commission_after_refund};
-use afflux_store::Tx;
+use afflux_domain::{
+    CommissionStatus, Conversion, LedgerEntry, LedgerEntryId, LedgerKind, Money, commission_after_refund,
+};
+use afflux_store::{CommissionFilter, Page, Tx};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{Recorded, Unattributed};
 use crate::{AppResult, audit};
 
-/// Sets the cumulative refunded amount of `conversion` to `refunded_total`. A total not above
-/// what is already refunded changes nothing (a refund event delivered late or twice).
+/// Sets the cumulative refunded amount of `conversion` to `refunded_total`, and of the
+/// recruiter's override of it, if any. A total not above what is already refunded changes
+/// nothing (a refund event delivered late or twice).
 pub(super) async fn apply(
     tx: &mut dyn Tx,
     conversion: Conversion,
     refunded_total: i64,
     actor: &str,
 ) -> AppResult<Conversion> {
+    let override_id = super::record::override_external_id(&conversion.external_id);
+    if let Some(overriding) = tx
+        .get_conversion_by_external_id(conversion.org_id, conversion.provider, &override_id)
+        .await?
+    {
+        apply_one(tx, overriding, refunded_total, actor).await?;
+    }
+    apply_one(tx, conversion, refunded_total, actor).await
+}
+
+async fn apply_one(tx: &mut dyn Tx, conversion: Conversion, refunded_total: i64, actor: &str) -> AppResult<Conversion> {
     let kept = commission_after_refund(
         conversion.amount.minor,
         conversion.initial_commission_minor,
@@ -36,6 +52,7 @@ pub(super) async fn apply(
     }
     after.updated_at = OffsetDateTime::now_utc();
     tx.update_conversion(&after).await?;
+    refund_commissions(tx, &after, refunded_total).await?;
     audit::record(
         tx,
         after.org_id,
@@ -47,6 +64,52 @@ pub(super) async fn apply(
     )
     .await?;
     Ok(after)
+}
+
+/// Lowers each commission of the conversion to what the refunds leave, writing the difference
+/// to the ledger.
+async fn refund_commissions(tx: &mut dyn Tx, conversion: &Conversion, refunded_total: i64) -> AppResult<()> {
+    let filter = CommissionFilter {
+        conversion_id: Some(conversion.id),
+        ..CommissionFilter::default()
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut entries = vec![];
+    for mut commission in tx.list_commissions(conversion.org_id, &filter, Page::ALL).await? {
+        if commission.status == CommissionStatus::Denied {
+            continue;
+        }
+        let kept = commission_after_refund(conversion.amount.minor, commission.initial_minor, refunded_total)?;
+        let delta = kept - commission.amount.minor;
+        if delta >= 0 {
+            continue;
+        }
+        // Once a payout holds it, the money is (or is about to be) with the affiliate.
+        let paid = commission.status == CommissionStatus::Paid || commission.payout_item_id.is_some();
+        entries.push(LedgerEntry {
+            id: LedgerEntryId::new(),
+            org_id: commission.org_id,
+            affiliate_id: commission.affiliate_id,
+            kind: if paid {
+                LedgerKind::Clawback
+            } else {
+                LedgerKind::Reversed
+            },
+            amount: Money::new(delta, commission.amount.currency),
+            commission_id: Some(commission.id),
+            payout_item_id: None,
+            memo: Some(format!("refund of conversion {}", conversion.id)),
+            created_at: now,
+        });
+        commission.amount = Money::new(kept, commission.amount.currency);
+        if refunded_total == conversion.amount.minor {
+            commission.status = CommissionStatus::Refunded;
+        }
+        commission.updated_at = now;
+        tx.update_commission(&commission).await?;
+    }
+    tx.insert_ledger_entries(&entries).await?;
+    Ok(())
 }
 
 fn refund_view(c: &Conversion) -> Value {

@@ -257,6 +257,7 @@ mod tests {
                     auto_approve: None,
                     description: None,
                     terms_url: None,
+                    rules: None,
                 },
             )
             .await

@@ -87,6 +87,17 @@ impl Resolver {
         }
     }
 
+    /// The attribution target of an affiliate in a campaign (cached for the batch).
+    pub(super) async fn target_of(
+        &mut self,
+        tx: &mut dyn Tx,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> AppResult<Option<AttributionTarget>> {
+        self.target(tx, org, affiliate, campaign).await
+    }
+
     async fn target(
         &mut self,
         tx: &mut dyn Tx,

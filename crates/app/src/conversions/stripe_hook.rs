@@ -63,6 +63,7 @@ fn conversion_input(org: OrgId, event: &Envelope, r: Reported, kind: ConversionT
             charge_id: r.charge_id,
             payment_intent_id: r.payment_intent_id,
             product_id: r.product_id,
+            ..ExternalRefs::default()
         },
     }
 }
@@ -161,20 +162,24 @@ impl App {
             return Ok(ignored("zero_amount"));
         };
         let mut kind = ConversionType::Sale;
+        let mut first_payment_at = None;
         if let Some(subscription) = &r.subscription_id {
             let filter = ConversionFilter {
                 subscription_id: Some(subscription.clone()),
                 ..Default::default()
             };
             let earlier = tx.list_conversions(org, &filter, Page::ALL).await?;
-            if earlier
+            first_payment_at = earlier
                 .iter()
-                .any(|c| c.kind != ConversionType::Lead && c.external_id != r.external_id)
-            {
+                .filter(|c| c.kind != ConversionType::Lead && c.external_id != r.external_id)
+                .map(|c| c.occurred_at)
+                .min();
+            if first_payment_at.is_some() {
                 kind = ConversionType::Recurring;
             }
         }
-        let input = conversion_input(org, event, r, kind, amount);
+        let mut input = conversion_input(org, event, r, kind, amount);
+        input.refs.first_payment_at = first_payment_at;
         Ok(recorded_reply(&self.record_conversion(tx, input, ACTOR).await?))
     }
 }

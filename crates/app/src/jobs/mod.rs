@@ -1,4 +1,4 @@
-//! The job queue: follow-up work (emails, CRM syncs) enqueued in the same
+//! The job queue: follow-up work (emails, CRM syncs, PayPal payouts) enqueued in the same
 //! transaction as the write that calls for it, claimed with a short lease, retried with
 //! exponential backoff and jitter, and dead-lettered after `job_max_attempts` claims.
 
@@ -71,13 +71,27 @@ impl App {
         payload: &P,
         dedupe_key: Option<String>,
     ) -> AppResult<bool> {
+        self.enqueue_at(tx, kind, org_id, payload, dedupe_key, OffsetDateTime::now_utc())
+            .await
+    }
+
+    /// Like [`App::enqueue`], due at `run_at`.
+    pub(crate) async fn enqueue_at<P: Serialize>(
+        &self,
+        tx: &mut dyn Tx,
+        kind: &str,
+        org_id: Option<OrgId>,
+        payload: &P,
+        dedupe_key: Option<String>,
+        run_at: OffsetDateTime,
+    ) -> AppResult<bool> {
         let job = NewJob {
             id: JobId::new(),
             kind: kind.to_owned(),
             org_id,
             payload: serde_json::to_value(payload).map_err(anyhow::Error::from)?,
             dedupe_key,
-            run_at: OffsetDateTime::now_utc(),
+            run_at,
             max_attempts: self.config().job_max_attempts,
         };
         Ok(tx.enqueue_job(&job).await?)
@@ -125,6 +139,8 @@ impl App {
                 self.deliver_email(&email).await
             }
             crate::crm::JOB_KIND => self.run_crm_sync(job).await,
+            crate::money::PAYPAL_SEND_JOB => self.run_paypal_send(job).await,
+            crate::money::PAYPAL_POLL_JOB => self.run_paypal_poll(job).await,
             other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
         }
     }

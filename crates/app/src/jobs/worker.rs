@@ -1,14 +1,30 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use crate::App;
 
-/// Runs jobs until `shutdown` resolves: whenever a verb of this process commits jobs, and every
+/// How often the worker approves commissions whose hold has ended.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Runs jobs until `shutdown` resolves (and, once a minute, approves commissions whose hold
+/// ended): whenever a verb of this process commits jobs, and every
 /// `poll` otherwise (jobs from other nodes, retries coming due). Several workers, in this
 /// process or others, can share one database.
 pub async fn run_worker(app: App, poll: Duration, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let mut next_sweep = Instant::now();
     loop {
+        if Instant::now() >= next_sweep {
+            // Commissions whose hold ended become payable; a minute late at most.
+            match app.approve_due_commissions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(approved = n, "commissions approved after their hold"),
+                Err(e) => tracing::error!(error = %e, "approving commissions failed"),
+            }
+            next_sweep = Instant::now() + SWEEP_EVERY;
+        }
         let ran = match app.run_due_jobs(16).await {
             Ok(n) => n,
             Err(e) => {

@@ -69,6 +69,7 @@ pub async fn create_affiliate(
         name: input.name,
         paypal_email: input.paypal_email,
         slug: input.slug,
+        recruiter: input.recruiter,
     };
     let (affiliate, membership) = s.app.create_application(&actor, input.program_id, application).await?;
     Ok((

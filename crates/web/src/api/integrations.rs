@@ -1,6 +1,8 @@
-//! The organization's tracking secrets: the S2S signing secret and the Stripe webhook secret.
+//! The organization's tracking secrets (the S2S signing secret, the Stripe webhook secret) and
+//! its PayPal Payouts connection.
 
 use afflux_app::conversions::{StripeSettings, StripeWebhookSecret};
+use afflux_app::money::{PaypalCredentials, PaypalSettings};
 use afflux_domain::OrgId;
 use axum::Json;
 use axum::extract::State;
@@ -57,4 +59,27 @@ pub async fn signing_secret(
         signing_secret: secret,
         signed_payload: "{X-Afflux-Timestamp}.{raw body}",
     }))
+}
+
+/// The PayPal Payouts connection: whether the organization's REST app is connected.
+#[utoipa::path(get, path = "/api/v1/integrations/paypal", tag = "integrations",
+    responses((status = 200, body = PaypalSettings)), security(("bearer" = [])))]
+pub async fn paypal_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<PaypalSettings>, ApiError> {
+    Ok(Json(s.app.paypal_settings(&actor).await?))
+}
+
+/// Connect PayPal Payouts (Admin or Owner): the REST app's client id and secret, checked by
+/// getting a token first (409 `paypal_credentials_rejected` otherwise), stored encrypted and
+/// never shown again. Payout runs on the PayPal rail are then sent through the API.
+#[utoipa::path(put, path = "/api/v1/integrations/paypal", tag = "integrations", request_body = PaypalCredentials,
+    responses((status = 200, body = PaypalSettings), (status = 409)), security(("bearer" = [])))]
+pub async fn set_paypal(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<PaypalCredentials>,
+) -> Result<Json<PaypalSettings>, ApiError> {
+    Ok(Json(s.app.set_paypal_credentials(&actor, input).await?))
 }

@@ -7,6 +7,7 @@ mod conversions;
 mod coupons;
 mod crm;
 mod integrations;
+mod money;
 mod pagination;
 mod programs;
 mod team;
@@ -25,7 +26,7 @@ use crate::AppState;
 #[openapi(
     info(title = "Afflux API", description = "Affiliate programs: programs, affiliates, team and API keys. Errors are `{\"error\": code, \"message\": text, \"field\": name}`."),
     modifiers(&BearerAuth),
-    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "integrations"), (name = "public"))
+    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "integrations"), (name = "money"), (name = "public"))
 )]
 struct ApiDoc;
 
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
             ))
             .routes(routes!(integrations::stripe_settings, integrations::set_stripe_secret))
             .routes(routes!(integrations::signing_secret))
+            .routes(routes!(integrations::paypal_settings, integrations::set_paypal))
             .routes(routes!(crm::list, crm::connect))
             .routes(routes!(crm::get, crm::update, crm::remove))
             .routes(routes!(crm::destinations))
@@ -77,6 +79,19 @@ pub fn routes() -> Router<AppState> {
             .routes(routes!(crm::syncs))
             .routes(routes!(crm::retry))
             .routes(routes!(crm::resync))
+            .routes(routes!(money::list_commissions))
+            .routes(routes!(money::get_commission))
+            .routes(routes!(money::deny_commission))
+            .routes(routes!(money::balances))
+            .routes(routes!(money::ledger))
+            .routes(routes!(money::adjust))
+            .routes(routes!(money::start_run, money::list_runs))
+            .routes(routes!(money::get_run))
+            .routes(routes!(money::paypal_csv))
+            .routes(routes!(money::mark_paid))
+            .routes(routes!(money::mark_failed))
+            .routes(routes!(money::retry_item))
+            .routes(routes!(money::fx_status))
             .split_for_parts();
     // The inbound hooks are routed by `crate::hooks`; their paths are documented here.
     let mut doc = doc;

@@ -74,6 +74,7 @@ pub struct ProgramView {
     pub description: Option<String>,
     pub terms_url: Option<String>,
     pub archived: bool,
+    pub rules: afflux_app::RulesInput,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -95,6 +96,7 @@ impl From<Campaign> for ProgramView {
             description: c.description,
             terms_url: c.terms_url,
             archived: c.archived,
+            rules: afflux_app::RulesInput::from_rules(&c.rules, c.currency),
             created_at: rfc3339(c.created_at),
             updated_at: rfc3339(c.updated_at),
         }
@@ -283,4 +285,6 @@ pub struct NewAffiliateInput {
     pub name: Option<String>,
     pub paypal_email: Option<String>,
     pub slug: Option<String>,
+    /// Two-tier programs: the referral slug of the affiliate who recruited this one.
+    pub recruiter: Option<String>,
 }

@@ -132,6 +132,7 @@ impl CampaignForm {
             auto_approve: Some(self.auto_approve.is_some()),
             description: non_empty(&self.description),
             terms_url: None,
+            rules: None,
         })
     }
 }
