@@ -199,7 +199,37 @@ fn conflict_on(table: &'static str, e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Ids bound per statement: SQLite takes at most 32,766 bound values in one, and a heavy
+/// affiliate's item may hold more commissions than that.
+const ID_CHUNK: usize = 5_000;
+
 pub(super) async fn assign_commissions(
+    c: &mut SqliteConnection,
+    org: OrgId,
+    item: PayoutItemId,
+    ids: &[CommissionId],
+) -> StoreResult<()> {
+    // Checked first, so a commission taken before writes nothing, whatever its chunk (the one
+    // writer makes check and insert atomic; the unique key stays the last word).
+    for chunk in ids.chunks(ID_CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|k| k.0).collect();
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM payout_item_commissions WHERE org_id = ");
+        q.push_bind(org.0).push(" AND commission_id IN ");
+        push_ids(&mut q, &ids);
+        let taken: i64 = q.build_query_scalar().fetch_one(&mut *c).await?;
+        if taken > 0 {
+            return Err(StoreError::Conflict {
+                constraint: "payout_item_commissions".into(),
+            });
+        }
+    }
+    for chunk in ids.chunks(ID_CHUNK) {
+        assign_commissions_chunk(&mut *c, org, item, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn assign_commissions_chunk(
     c: &mut SqliteConnection,
     org: OrgId,
     item: PayoutItemId,
@@ -238,6 +268,30 @@ pub(super) async fn assign_commissions(
 }
 
 pub(super) async fn assign_clawbacks(
+    c: &mut SqliteConnection,
+    org: OrgId,
+    item: PayoutItemId,
+    ids: &[LedgerEntryId],
+) -> StoreResult<()> {
+    for chunk in ids.chunks(ID_CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|e| e.0).collect();
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM payout_item_clawbacks WHERE org_id = ");
+        q.push_bind(org.0).push(" AND ledger_entry_id IN ");
+        push_ids(&mut q, &ids);
+        let taken: i64 = q.build_query_scalar().fetch_one(&mut *c).await?;
+        if taken > 0 {
+            return Err(StoreError::Conflict {
+                constraint: "payout_item_clawbacks".into(),
+            });
+        }
+    }
+    for chunk in ids.chunks(ID_CHUNK) {
+        assign_clawbacks_chunk(&mut *c, org, item, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn assign_clawbacks_chunk(
     c: &mut SqliteConnection,
     org: OrgId,
     item: PayoutItemId,

@@ -1201,3 +1201,37 @@ async fn money_never_crosses_tenants() -> StoreResult<()> {
     assert_eq!(tx.open_clawbacks(w.org, None).await?, vec![e]);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_takes_more_commissions_than_one_statement_binds() -> StoreResult<()> {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let (w, _) = two_worlds(store.as_ref()).await?;
+    let mut tx = store.write().await?;
+    let mut all = vec![];
+    for _ in 0..12_000 {
+        let k = conversion(&w.usd, &w.jane, usd(100));
+        all.push((k.clone(), with_status(direct(&k, usd(10), -1), CommissionStatus::Approved)));
+    }
+    for chunk in all.chunks(1_000) {
+        let conversions: Vec<Conversion> = chunk.iter().map(|(k, _)| k.clone()).collect();
+        tx.insert_conversions(&conversions).await?;
+        let commissions: Vec<Commission> = chunk.iter().map(|(_, c)| c.clone()).collect();
+        tx.insert_commissions(&commissions).await?;
+    }
+    let first = add_item(tx.as_mut(), w.org, w.jane.id).await?;
+    let second = add_item(tx.as_mut(), w.org, w.jane.id).await?;
+    let ids: Vec<CommissionId> = all.iter().map(|(_, c)| c.id).collect();
+    tx.assign_commissions(w.org, first.id, &ids[..11_000]).await?;
+    // The last one is taken: nothing of the 11,000 before it is written either.
+    let mut again: Vec<CommissionId> = ids[11_000..].to_vec();
+    again.push(ids[10_999]);
+    assert_conflict_named(tx.assign_commissions(w.org, second.id, &again).await, "payout_item_commissions");
+    assert_eq!(tx.payout_item_commissions(w.org, second.id).await?.len(), 0);
+    tx.assign_commissions(w.org, second.id, &ids[11_000..]).await?;
+    assert_eq!(tx.payout_item_commissions(w.org, first.id).await?.len(), 11_000);
+    assert_eq!(tx.payout_item_commissions(w.org, second.id).await?.len(), 1_000);
+    assert!(tx.payable_commissions(w.org, None).await?.is_empty());
+    tx.commit().await?;
+    Ok(())
+}
