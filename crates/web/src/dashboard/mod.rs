@@ -4,11 +4,14 @@
 mod affiliates;
 mod assets;
 mod campaigns;
+mod commissions;
 mod csrf;
 mod integration_forms;
 mod integrations;
 mod invites;
 mod page;
+mod payout_items;
+mod payouts;
 mod session;
 mod setup;
 
@@ -59,6 +62,23 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/dashboard/integrations/{id}/syncs/{affiliate_id}/retry",
             post(integrations::retry),
+        )
+        .route("/dashboard/commissions", get(commissions::list))
+        .route("/dashboard/commissions/{id}/deny", post(commissions::deny))
+        .route("/dashboard/payouts", get(payouts::list).post(payouts::start))
+        .route("/dashboard/payouts/{id}", get(payout_items::show))
+        .route("/dashboard/payouts/{id}/paypal.csv", get(payouts::paypal_file))
+        .route(
+            "/dashboard/payouts/{id}/items/{item_id}/mark-paid",
+            post(payout_items::mark_paid),
+        )
+        .route(
+            "/dashboard/payouts/{id}/items/{item_id}/mark-failed",
+            post(payout_items::mark_failed),
+        )
+        .route(
+            "/dashboard/payouts/{id}/items/{item_id}/retry",
+            post(payout_items::retry),
         )
         .layer(middleware::from_fn_with_state(state, csrf::check_origin))
         .layer(SetResponseHeaderLayer::if_not_present(
