@@ -1,13 +1,14 @@
 //! One organization, campaign and approved affiliate, made through the verbs like any other.
 
 use afflux_app::{Actor, Application, Decimal, NewCampaign, NewOrg, StatusChange};
-use afflux_domain::{AffiliateId, CommissionType, OrgId, StatusAction};
+use afflux_domain::{AffiliateId, CampaignId, CommissionType, OrgId, StatusAction};
 
 pub const SLUG: &str = "bench-aff";
 pub const DESTINATION: &str = "https://shop.example/pricing";
 
 pub struct Seeded {
     pub org: OrgId,
+    pub campaign: CampaignId,
     pub affiliate: AffiliateId,
 }
 
@@ -62,6 +63,7 @@ pub async fn seed(app: &afflux_app::App) -> anyhow::Result<Seeded> {
         .await?;
     Ok(Seeded {
         org: created.org.id,
+        campaign: campaign.id,
         affiliate: affiliate.id,
     })
 }

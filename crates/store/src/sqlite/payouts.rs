@@ -23,7 +23,7 @@ fn run(row: &SqliteRow) -> StoreResult<PayoutRun> {
     })
 }
 
-fn item(row: &SqliteRow) -> StoreResult<PayoutItem> {
+pub(super) fn item(row: &SqliteRow) -> StoreResult<PayoutItem> {
     Ok(PayoutItem {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
@@ -47,7 +47,7 @@ pub(super) async fn payable(
     let rows = sqlx::query(
         "SELECT k.*, COALESCE(json_extract(p.rules, '$.minimumPayoutMinor'), $3) AS minimum_payout_minor
          FROM commissions k JOIN campaigns p ON p.id = k.campaign_id AND p.org_id = k.org_id
-         WHERE k.org_id = $1 AND k.status = $4 AND ($2 IS NULL OR k.currency = $2)
+         WHERE k.org_id = $1 AND k.status = $4 AND k.payout_item_id IS NULL AND ($2 IS NULL OR k.currency = $2)
            AND NOT EXISTS (SELECT 1 FROM payout_item_commissions i WHERE i.commission_id = k.id)
          ORDER BY k.created_at, k.id",
     )
@@ -241,12 +241,13 @@ async fn assign_commissions_chunk(
     let ids: Vec<Uuid> = commissions.iter().map(|k| k.0).collect();
     // Only the organization's own commissions and item: the SELECT yields nothing otherwise. A
     // commission taken before fails the whole statement, which then writes nothing.
+    // `+…org_id` as below: the ids pick the rows, never the organization's index.
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO payout_item_commissions (commission_id, payout_item_id, org_id)
-         SELECT k.id, i.id, i.org_id FROM commissions k JOIN payout_items i ON i.org_id = k.org_id AND i.id = ",
+         SELECT k.id, i.id, i.org_id FROM commissions k JOIN payout_items i ON +i.org_id = +k.org_id AND i.id = ",
     );
     q.push_bind(item.0)
-        .push(" WHERE k.org_id = ")
+        .push(" WHERE +k.org_id = ")
         .push_bind(org.0)
         .push(" AND k.id IN ");
     push_ids(&mut q, &ids);
@@ -255,8 +256,10 @@ async fn assign_commissions_chunk(
         .await
         .map_err(|e| conflict_on("payout_item_commissions", e))?;
 
+    // `+org_id`: the ids pick the rows; the planner would otherwise walk every commission of
+    // the organization by its org index, once per item.
     let mut q = QueryBuilder::<Sqlite>::new("UPDATE commissions SET payout_item_id = ");
-    q.push_bind(item.0).push(" WHERE org_id = ").push_bind(org.0);
+    q.push_bind(item.0).push(" WHERE +org_id = ").push_bind(org.0);
     q.push(" AND EXISTS (SELECT 1 FROM payout_items WHERE org_id = ")
         .push_bind(org.0)
         .push(" AND id = ")
@@ -303,10 +306,10 @@ async fn assign_clawbacks_chunk(
     let ids: Vec<Uuid> = entries.iter().map(|e| e.0).collect();
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO payout_item_clawbacks (ledger_entry_id, payout_item_id, org_id)
-         SELECT l.id, i.id, i.org_id FROM ledger_entries l JOIN payout_items i ON i.org_id = l.org_id AND i.id = ",
+         SELECT l.id, i.id, i.org_id FROM ledger_entries l JOIN payout_items i ON +i.org_id = +l.org_id AND i.id = ",
     );
     q.push_bind(item.0)
-        .push(" WHERE l.org_id = ")
+        .push(" WHERE +l.org_id = ")
         .push_bind(org.0)
         .push(" AND l.id IN ");
     push_ids(&mut q, &ids);
