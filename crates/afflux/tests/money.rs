@@ -379,6 +379,12 @@ async fn a_paypal_run_is_sent_as_one_batch_and_settles_from_its_item_statuses() 
     let started = h.post("/api/v1/payouts/runs", json!({ "rail": "PayPal" })).await;
     assert_eq!(started.status, StatusCode::CREATED, "{:?}", started.body);
     let run_id = started.body["id"].as_str().unwrap().to_owned();
+    // Sent through the API, so no file that could pay the same items again.
+    let file = h
+        .get(&format!("/api/v1/payouts/runs/{run_id}/paypal.csv?currency=EUR"))
+        .await;
+    assert_eq!(file.status, StatusCode::CONFLICT);
+    assert_eq!(file.body["error"], "paid_through_paypal_api");
     while h.server.app.run_due_jobs(16).await.unwrap() > 0 {}
     let batches = fake.batches();
     assert_eq!(batches.len(), 1);

@@ -13,13 +13,16 @@ mod config;
 pub mod conversions;
 mod crm;
 mod error;
+pub mod exports;
 mod input;
 pub mod jobs;
 pub mod mail;
 pub mod money;
 mod orgs;
 mod passwords;
+pub mod reports;
 mod secrets;
+pub mod tax;
 mod team;
 pub mod tracking;
 

@@ -6,7 +6,9 @@ mod bare;
 mod crash;
 mod crm;
 mod load;
+mod payout;
 mod redirect;
+mod report;
 mod s2s;
 mod seed;
 
@@ -31,6 +33,10 @@ enum Command {
     S2s(s2s::Options),
     /// Approvals synced to the Ontraport fake under a short rate-limit window.
     Crm(crm::Options),
+    /// One payout run over a million approved commissions.
+    Payout(payout::Options),
+    /// The summary report over ten million clicks and a million conversions.
+    Report(report::Options),
 }
 
 #[tokio::main]
@@ -43,12 +49,18 @@ async fn main() -> anyhow::Result<()> {
             println!();
             s2s::run(&default_options::<s2s::Options>()).await?;
             println!();
-            crm::run(&default_options::<crm::Options>()).await
+            crm::run(&default_options::<crm::Options>()).await?;
+            println!();
+            payout::run(&default_options::<payout::Options>()).await?;
+            println!();
+            report::run(&default_options::<report::Options>()).await
         }
         Command::Redirect(o) => redirect::run(&o).await,
         Command::Crash(o) => crash::run(&o).await,
         Command::S2s(o) => s2s::run(&o).await,
         Command::Crm(o) => crm::run(&o).await,
+        Command::Payout(o) => payout::run(&o).await,
+        Command::Report(o) => report::run(&o).await,
     }
 }
 

@@ -7,8 +7,10 @@ use crate::named::named_enum;
 use crate::{AffiliateId, CampaignId, ClickId, ConversionId, Money, OrgId};
 
 named_enum!(
-    /// What happened: a first sale, a renewal of a referred subscription, or a free signup.
-    ConversionType { Sale, Recurring, Lead }
+    /// What happened: a first sale, a renewal of a referred subscription, a free signup, or an
+    /// hour of a pay-per-click affiliate's clicks (recorded by the hourly rollup, never reported
+    /// from outside; reports count it neither as a sale nor as a lead).
+    ConversionType { Sale, Recurring, Lead, Click }
 );
 
 named_enum!(

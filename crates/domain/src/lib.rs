@@ -8,6 +8,7 @@ mod commission;
 mod conversion;
 mod coupon;
 mod crm;
+mod csv;
 mod currency;
 mod email;
 mod error;
@@ -21,6 +22,7 @@ mod org;
 mod payout;
 mod rules;
 mod slug;
+mod tax;
 mod team;
 mod text;
 mod tracking;
@@ -35,6 +37,7 @@ pub use crm::{
     CampaignOverride, CredentialField, CrmVendor, DEFAULT_SYSTEM_TAG, Destination, Integration, IntegrationSettings,
     OrttoRegion, SyncStatus, contact_tags, parse_tags, person_status, split_name,
 };
+pub use csv::{csv_cell, push_csv_row};
 pub use currency::Currency;
 pub use email::Email;
 pub use error::ValidationError;
@@ -55,6 +58,10 @@ pub use rules::{
     TierThreshold, override_minor, renewal_earns, resolve_rate,
 };
 pub use slug::Slug;
+pub use tax::{
+    MAX_TAX_DOCUMENT_BYTES, TAX_REMINDER_THRESHOLD_USD_MINOR, TAX_REPORTING_THRESHOLD_USD_MINOR, TaxAssessment,
+    TaxFormStatus, assess_tax, document_file_name, tax_document_type,
+};
 pub use team::{ApiScope, Permission, Role};
 pub use text::{bounded_text, optional_text, web_url};
 pub use tracking::ClickSource;

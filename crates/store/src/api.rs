@@ -1,3 +1,4 @@
+use afflux_domain::TaxFormStatus;
 use afflux_domain::{
     Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
@@ -20,6 +21,7 @@ use crate::{
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
 use crate::{Balance, CommissionFilter, PayableCommission, PayoutItemFilter, TierStats};
 use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
+use crate::{TaxDocument, TaxForm};
 
 /// A database. Every operation runs inside a [`Tx`]: writes in [`Store::write`] (serialized,
 /// committed explicitly), reads in [`Store::read`]. Dropping a transaction rolls it back.
@@ -390,4 +392,79 @@ pub trait Tx: Send {
     async fn fx_rate(&mut self, currency: Currency, date: time::Date) -> StoreResult<Option<FxRate>>;
     /// The newest date with rates, and how many currencies it has.
     async fn latest_fx_date(&mut self) -> StoreResult<Option<(time::Date, i64)>>;
+
+    // Reports (see `report_records.rs`): read from the daily rollups, never from raw clicks or
+    // conversions.
+    /// Clicks, conversions per currency and active affiliates of the window.
+    async fn report_totals(&mut self, scope: &crate::ReportScope) -> StoreResult<crate::ReportTotals>;
+    /// The days of the window with clicks or conversions, oldest first.
+    async fn report_daily(&mut self, scope: &crate::ReportScope) -> StoreResult<Vec<crate::ReportDay>>;
+    /// The top `limit` affiliates by sales count, then (as tie-breakers) revenue, leads and
+    /// commission summed across currencies in minor units, then affiliate id. Affiliates with
+    /// clicks only are not ranked.
+    async fn report_leaderboard(
+        &mut self,
+        scope: &crate::ReportScope,
+        limit: i64,
+    ) -> StoreResult<Vec<crate::LeaderboardRow>>;
+    /// Clicks by referring site, most first (ties by domain).
+    async fn report_sources(&mut self, scope: &crate::ReportScope, limit: i64) -> StoreResult<Vec<crate::SourceRow>>;
+
+    // Pay per click.
+    /// Clicks counted in the clock `hour` (Unix seconds / 3,600) in pay-per-click campaigns, per
+    /// organization, affiliate and campaign, ordered by organization, campaign, affiliate.
+    async fn hourly_click_counts(&mut self, hour: i64) -> StoreResult<Vec<(OrgId, AffiliateId, CampaignId, i64)>>;
+    /// What the campaign's click conversions (Source Click) earn in all, Denied ones excluded.
+    async fn cpc_spent(&mut self, org: OrgId, campaign: CampaignId) -> StoreResult<i64>;
+
+    // CSV exports: pages in (time, id) order; see [`crate::ExportWindow`].
+    /// By `occurred_at`.
+    async fn export_conversions(&mut self, window: &crate::ExportWindow) -> StoreResult<Vec<Conversion>>;
+    /// By `created_at`.
+    async fn export_commissions(&mut self, window: &crate::ExportWindow) -> StoreResult<Vec<Commission>>;
+    /// By `created_at`.
+    async fn export_payout_items(&mut self, window: &crate::ExportWindow) -> StoreResult<Vec<PayoutItem>>;
+
+    // Tax forms: one per affiliate, with a document the app sealed before it gets here. Writes
+    // to an affiliate that is not the organization's (or is gone) write nothing and answer false.
+    /// Sets the status; a missing form is created without a document.
+    async fn set_tax_form_status(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        status: TaxFormStatus,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Stores the document, replacing any before it (the status stays); a missing form is created
+    /// with status None. The upload time is the form's update time.
+    async fn put_tax_document(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        document: &TaxDocument,
+    ) -> StoreResult<bool>;
+    /// The form without the document's bytes.
+    async fn get_tax_form(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Option<TaxForm>>;
+    /// Every form of the organization (without documents' bytes), by affiliate id.
+    async fn list_tax_forms(&mut self, org: OrgId) -> StoreResult<Vec<TaxForm>>;
+    /// The stored document, sealed; `None` when there is none.
+    async fn get_tax_document(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Option<TaxDocument>>;
+    /// What was paid out in the calendar `year` (UTC): the `Payout` ledger entries summed and
+    /// negated (paid is positive), by affiliate and currency, ordered by affiliate id, then
+    /// currency code. With `affiliate`, that affiliate's only.
+    async fn paid_by_affiliate(
+        &mut self,
+        org: OrgId,
+        year: i32,
+        affiliate: Option<AffiliateId>,
+    ) -> StoreResult<Vec<(AffiliateId, Currency, i64)>>;
+    /// Records that the affiliate was reminded to send a tax form for `year`: true the first
+    /// time, false ever after (also between concurrent transactions).
+    async fn mark_tax_reminder(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        year: i32,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
 }

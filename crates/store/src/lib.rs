@@ -8,7 +8,9 @@ mod error;
 mod money_records;
 mod postgres;
 mod records;
+mod report_records;
 mod sqlite;
+mod tax_records;
 pub mod test_db;
 
 use std::sync::Arc;
@@ -19,6 +21,8 @@ pub use crm_records::*;
 pub use error::{StoreError, StoreResult};
 pub use money_records::*;
 pub use records::*;
+pub use report_records::*;
+pub use tax_records::{TaxDocument, TaxDocumentInfo, TaxForm};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! organization's tracking secrets live beside it.
 
 mod coupons;
+mod cpc;
 mod earn;
 mod events;
 mod leads;

@@ -9,7 +9,7 @@ use crate::App;
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Runs jobs until `shutdown` resolves (and, once a minute, approves commissions whose hold
-/// ended): whenever a verb of this process commits jobs, and every
+/// ended and rolls up pay-per-click hours): whenever a verb of this process commits jobs, and every
 /// `poll` otherwise (jobs from other nodes, retries coming due). Several workers, in this
 /// process or others, can share one database.
 pub async fn run_worker(app: App, poll: Duration, shutdown: impl Future<Output = ()>) {
@@ -22,6 +22,12 @@ pub async fn run_worker(app: App, poll: Duration, shutdown: impl Future<Output =
                 Ok(0) => {}
                 Ok(n) => tracing::info!(approved = n, "commissions approved after their hold"),
                 Err(e) => tracing::error!(error = %e, "approving commissions failed"),
+            }
+            // Pay-per-click: each complete hour's clicks become commissions.
+            match app.roll_up_cpc_clicks(time::OffsetDateTime::now_utc()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(conversions = n, "pay-per-click hours rolled up"),
+                Err(e) => tracing::error!(error = %e, "rolling up pay-per-click clicks failed"),
             }
             next_sweep = Instant::now() + SWEEP_EVERY;
         }

@@ -38,6 +38,12 @@ pub enum EmailJob {
         campaign_id: CampaignId,
         reason: Option<String>,
     },
+    /// The affiliate's payouts of `year` reached USD 400 and no tax form is on file.
+    TaxFormReminder {
+        org_id: OrgId,
+        affiliate_id: AffiliateId,
+        year: i32,
+    },
 }
 
 /// A message ready to send, or the reason it is skipped.
@@ -55,7 +61,8 @@ impl App {
         let org = match &job {
             EmailJob::TeamInvite { org_id, .. }
             | EmailJob::AffiliateApproved { org_id, .. }
-            | EmailJob::AffiliateRejected { org_id, .. } => *org_id,
+            | EmailJob::AffiliateRejected { org_id, .. }
+            | EmailJob::TaxFormReminder { org_id, .. } => *org_id,
         };
         self.enqueue(tx, JOB_KIND, Some(org), &job, None).await?;
         Ok(())
@@ -87,7 +94,8 @@ impl App {
         let org_id = match job {
             EmailJob::TeamInvite { org_id, .. }
             | EmailJob::AffiliateApproved { org_id, .. }
-            | EmailJob::AffiliateRejected { org_id, .. } => *org_id,
+            | EmailJob::AffiliateRejected { org_id, .. }
+            | EmailJob::TaxFormReminder { org_id, .. } => *org_id,
         };
         let Some(org) = tx.get_org(org_id).await? else {
             return Ok(Prepared::Skip("organization gone"));
@@ -125,6 +133,17 @@ impl App {
                     }
                     _ => templates::affiliate_approved(&org, &campaign, &affiliate),
                 };
+                (affiliate.email.clone(), rendered)
+            }
+            EmailJob::TaxFormReminder { affiliate_id, year, .. } => {
+                let Some(affiliate) = tx.get_affiliate(org_id, *affiliate_id).await? else {
+                    return Ok(Prepared::Skip("affiliate gone"));
+                };
+                let form = tx.get_tax_form(org_id, *affiliate_id).await?;
+                if form.is_some_and(|f| f.status != afflux_domain::TaxFormStatus::None) {
+                    return Ok(Prepared::Skip("tax form on file"));
+                }
+                let rendered = templates::tax_form_reminder(&org, &affiliate, *year);
                 (affiliate.email.clone(), rendered)
             }
         };

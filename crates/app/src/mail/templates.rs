@@ -104,6 +104,32 @@ pub(super) fn affiliate_rejected(
     }
 }
 
+pub(super) fn tax_form_reminder(org: &Organization, affiliate: &Affiliate, year: i32) -> Rendered {
+    let greeting = affiliate.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+    Rendered {
+        subject: format!("Your tax form for {}", org.name),
+        text: format!(
+            "Hello{greeting},\n\n{org} has paid you USD 400 or more in affiliate commissions in {year}. US tax \
+             rules require {org} to hold a tax form for every affiliate paid USD 600 or more in a year: a W-9 if \
+             you are a US person, otherwise a W-8BEN (individuals) or W-8BEN-E (entities).\n\nPlease send your \
+             completed form to the {org} team. It is stored encrypted and used only for tax reporting.\n",
+            org = org.name
+        ),
+        html: wrap(
+            org,
+            &format!(
+                "<p>Hello{},</p><p><b>{org}</b> has paid you USD 400 or more in affiliate commissions in {year}. US \
+                 tax rules require {org} to hold a tax form for every affiliate paid USD 600 or more in a year: a \
+                 <b>W-9</b> if you are a US person, otherwise a <b>W-8BEN</b> (individuals) or <b>W-8BEN-E</b> \
+                 (entities).</p><p>Please send your completed form to the {org} team. It is stored encrypted and \
+                 used only for tax reporting.</p>",
+                esc(&greeting),
+                org = esc(&org.name)
+            ),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::esc;

@@ -43,10 +43,23 @@ impl App {
             return Ok(amount);
         }
         let mut tx = self.store().read().await?;
-        let from_rate = rate(tx.as_mut(), amount.currency, date).await?;
-        let to_rate = rate(tx.as_mut(), to, date).await?;
-        Ok(convert(amount, to, &from_rate, &to_rate))
+        convert_in(tx.as_mut(), amount, to, date).await
     }
+}
+
+/// [`App::convert_money`] inside the caller's transaction.
+pub(crate) async fn convert_in(
+    tx: &mut dyn afflux_store::Tx,
+    amount: Money,
+    to: Currency,
+    date: Date,
+) -> AppResult<Money> {
+    if amount.currency == to {
+        return Ok(amount);
+    }
+    let from_rate = rate(tx, amount.currency, date).await?;
+    let to_rate = rate(tx, to, date).await?;
+    Ok(convert(amount, to, &from_rate, &to_rate))
 }
 
 async fn rate(tx: &mut dyn afflux_store::Tx, currency: Currency, date: Date) -> AppResult<FxRate> {

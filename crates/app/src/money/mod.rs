@@ -15,6 +15,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 pub use fx::FxImport;
+pub(crate) use fx::convert_in;
 pub use payouts::{NewPayoutRun, PayoutRunDetail};
 pub(crate) use paypal::{PAYPAL_POLL_JOB, PAYPAL_SEND_JOB};
 pub use paypal::{PaypalCredentials, PaypalSettings};

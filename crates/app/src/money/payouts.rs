@@ -161,6 +161,14 @@ impl App {
         actor.authorize(Permission::RunPayouts, false)?;
         let currency = Currency::parse(currency)?;
         let detail = self.payout_run(actor, id).await?;
+        if self.paypal_connected(actor.org_id).await? {
+            // The API sends these items itself: a file too could pay them twice.
+            return Err(AppError::conflict(
+                "paid_through_paypal_api",
+                None,
+                "PayPal is connected: this run's items are sent through the PayPal API, not a file",
+            ));
+        }
         let mut tx = self.store().read().await?;
         let mut rows = vec![];
         for item in detail
@@ -190,7 +198,14 @@ impl App {
         let reference = bounded_text("reference", reference, 255)?;
         let mut tx = self.store().write().await?;
         let item = pending_item(tx.as_mut(), actor.org_id, id).await?;
-        let after = settle(tx.as_mut(), &actor.audit_name(), item, Settlement::Paid(reference)).await?;
+        let after = settle(
+            self,
+            tx.as_mut(),
+            &actor.audit_name(),
+            item,
+            Settlement::Paid(reference),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -202,7 +217,7 @@ impl App {
         let reason = bounded_text("reason", reason, 1_000)?;
         let mut tx = self.store().write().await?;
         let item = pending_item(tx.as_mut(), actor.org_id, id).await?;
-        let after = settle(tx.as_mut(), &actor.audit_name(), item, Settlement::Failed(reason)).await?;
+        let after = settle(self, tx.as_mut(), &actor.audit_name(), item, Settlement::Failed(reason)).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -273,8 +288,10 @@ pub(super) enum Settlement {
     Failed(String),
 }
 
-/// Ends a pending item: paid (its commissions Paid, the payout on the ledger) or failed.
+/// Ends a pending item: paid (its commissions Paid, the payout on the ledger, a tax form
+/// reminder when due) or failed.
 pub(super) async fn settle(
+    app: &App,
     tx: &mut dyn Tx,
     actor: &str,
     before: PayoutItem,
@@ -321,6 +338,8 @@ pub(super) async fn settle(
             created_at: now,
         }])
         .await?;
+        app.remind_tax_form_if_due(tx, after.org_id, after.affiliate_id, now)
+            .await?;
     }
     let action = if after.status == PayoutStatus::Paid {
         "payout_item.paid"

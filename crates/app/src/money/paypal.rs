@@ -119,6 +119,16 @@ impl App {
         })
     }
 
+    pub(super) async fn paypal_connected(&self, org: OrgId) -> AppResult<bool> {
+        Ok(self
+            .store()
+            .read()
+            .await?
+            .get_org_secret(org, SECRET_NAME)
+            .await?
+            .is_some())
+    }
+
     async fn paypal_credentials(&self, org: OrgId) -> AppResult<Option<PaypalCredentials>> {
         let Some(stored) = self.store().read().await?.get_org_secret(org, SECRET_NAME).await? else {
             return Ok(None);
@@ -234,7 +244,7 @@ impl App {
                 let mut tx = self.store().write().await.map_err(retry)?;
                 for id in &send.items {
                     if let Ok(item) = super::payouts::pending_item(tx.as_mut(), send.org_id, *id).await {
-                        settle(tx.as_mut(), ACTOR, item, Settlement::Failed(e.to_string()))
+                        settle(self, tx.as_mut(), ACTOR, item, Settlement::Failed(e.to_string()))
                             .await
                             .map_err(retry)?;
                     }
@@ -275,7 +285,9 @@ impl App {
             };
             match outcome(status) {
                 Some(settlement) => {
-                    settle(tx.as_mut(), ACTOR, item, settlement).await.map_err(retry)?;
+                    settle(self, tx.as_mut(), ACTOR, item, settlement)
+                        .await
+                        .map_err(retry)?;
                 }
                 None => unsettled += 1,
             }

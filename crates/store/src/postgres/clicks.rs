@@ -51,12 +51,15 @@ pub(super) async fn insert(c: &mut PgConnection, clicks: &[NewClick]) -> StoreRe
 
     let mut outcomes = Vec::with_capacity(clicks.len());
     let mut counts: BTreeMap<(Uuid, Uuid, Uuid, i64), i64> = BTreeMap::new();
+    let mut referred: BTreeMap<(Uuid, i64, Uuid, &str), i64> = BTreeMap::new();
     for k in clicks {
         if inserted.contains(&k.id.0) {
             let day = k.at.unix_timestamp().div_euclid(86_400);
             *counts
                 .entry((k.affiliate_id.0, k.campaign_id.0, k.org_id.0, day))
                 .or_default() += 1;
+            let domain = k.referrer_domain.as_deref().unwrap_or_default();
+            *referred.entry((k.org_id.0, day, k.campaign_id.0, domain)).or_default() += 1;
             outcomes.push(ClickOutcome {
                 id: k.id,
                 recorded: true,
@@ -90,6 +93,25 @@ pub(super) async fn insert(c: &mut PgConnection, clicks: &[NewClick]) -> StoreRe
         .bind(n)
         .execute(&mut *c)
         .await?;
+    }
+    // Traffic sources for reports (see migration 0006): one statement, rows in key order.
+    let referred: Vec<_> = referred.into_iter().collect();
+    for chunk in referred.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Postgres>::new(
+            "INSERT INTO referrer_daily (org_id, day, campaign_id, referrer_domain, clicks) ",
+        );
+        query.push_values(chunk, |mut row, ((org, day, campaign, domain), n)| {
+            row.push_bind(*org)
+                .push_bind(*day)
+                .push_bind(*campaign)
+                .push_bind(*domain)
+                .push_bind(*n);
+        });
+        query.push(
+            " ON CONFLICT (org_id, day, campaign_id, referrer_domain)
+             DO UPDATE SET clicks = referrer_daily.clicks + excluded.clicks",
+        );
+        query.build().execute(&mut *c).await?;
     }
     Ok(outcomes)
 }

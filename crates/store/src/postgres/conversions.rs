@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::row::{get_id, get_opt_id, get_parsed};
 use crate::{ConversionFilter, Page, PaymentRef, StoreResult};
 
-fn conversion(row: &PgRow) -> StoreResult<Conversion> {
+pub(super) fn conversion(row: &PgRow) -> StoreResult<Conversion> {
     Ok(Conversion {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,

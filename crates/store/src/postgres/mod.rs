@@ -18,10 +18,12 @@ mod fx;
 mod jobs;
 mod orgs;
 mod payouts;
+mod reports;
 mod row;
 mod secrets;
 mod suppressions;
 mod targets;
+mod tax;
 mod tx;
 
 use std::time::Duration;

@@ -24,7 +24,7 @@ fn run(row: &PgRow) -> StoreResult<PayoutRun> {
     })
 }
 
-fn item(row: &PgRow) -> StoreResult<PayoutItem> {
+pub(super) fn item(row: &PgRow) -> StoreResult<PayoutItem> {
     Ok(PayoutItem {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,

@@ -1,5 +1,6 @@
 //! The [`Tx`] operations, each delegated to the module holding its SQL.
 
+use afflux_domain::TaxFormStatus;
 use afflux_domain::{
     Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
@@ -14,6 +15,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::reports;
+use super::tax;
 use super::{PgTx, affiliates, audit, auth, campaigns, clicks, jobs, orgs, suppressions};
 use super::{audit_batch, conversions, coupons, crm, customers, events, secrets, targets};
 use super::{commissions, fx, payouts};
@@ -24,6 +27,7 @@ use crate::{
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
 use crate::{Balance, CommissionFilter, PayableCommission, PayoutItemFilter, TierStats};
 use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
+use crate::{TaxDocument, TaxForm};
 
 #[async_trait]
 impl Tx for PgTx {
@@ -536,5 +540,81 @@ impl Tx for PgTx {
     }
     async fn latest_fx_date(&mut self) -> StoreResult<Option<(time::Date, i64)>> {
         fx::latest_date(&mut self.tx).await
+    }
+
+    async fn report_totals(&mut self, scope: &crate::ReportScope) -> StoreResult<crate::ReportTotals> {
+        reports::totals_of(&mut self.tx, scope).await
+    }
+    async fn report_daily(&mut self, scope: &crate::ReportScope) -> StoreResult<Vec<crate::ReportDay>> {
+        reports::daily(&mut self.tx, scope).await
+    }
+    async fn report_leaderboard(
+        &mut self,
+        scope: &crate::ReportScope,
+        limit: i64,
+    ) -> StoreResult<Vec<crate::LeaderboardRow>> {
+        reports::leaderboard(&mut self.tx, scope, limit).await
+    }
+    async fn report_sources(&mut self, scope: &crate::ReportScope, limit: i64) -> StoreResult<Vec<crate::SourceRow>> {
+        reports::sources(&mut self.tx, scope, limit).await
+    }
+    async fn hourly_click_counts(&mut self, hour: i64) -> StoreResult<Vec<(OrgId, AffiliateId, CampaignId, i64)>> {
+        reports::hourly_click_counts(&mut self.tx, hour).await
+    }
+    async fn cpc_spent(&mut self, org: OrgId, campaign: CampaignId) -> StoreResult<i64> {
+        reports::cpc_spent(&mut self.tx, org, campaign).await
+    }
+    async fn export_conversions(&mut self, window: &crate::ExportWindow) -> StoreResult<Vec<Conversion>> {
+        reports::export_conversions(&mut self.tx, window).await
+    }
+    async fn export_commissions(&mut self, window: &crate::ExportWindow) -> StoreResult<Vec<Commission>> {
+        reports::export_commissions(&mut self.tx, window).await
+    }
+    async fn export_payout_items(&mut self, window: &crate::ExportWindow) -> StoreResult<Vec<PayoutItem>> {
+        reports::export_payout_items(&mut self.tx, window).await
+    }
+
+    async fn set_tax_form_status(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        status: TaxFormStatus,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        tax::set_status(&mut self.tx, org, affiliate, status, at).await
+    }
+    async fn put_tax_document(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        document: &TaxDocument,
+    ) -> StoreResult<bool> {
+        tax::put_document(&mut self.tx, org, affiliate, document).await
+    }
+    async fn get_tax_form(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Option<TaxForm>> {
+        tax::get(&mut self.tx, org, affiliate).await
+    }
+    async fn list_tax_forms(&mut self, org: OrgId) -> StoreResult<Vec<TaxForm>> {
+        tax::list(&mut self.tx, org).await
+    }
+    async fn get_tax_document(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Option<TaxDocument>> {
+        tax::get_document(&mut self.tx, org, affiliate).await
+    }
+    async fn paid_by_affiliate(
+        &mut self,
+        org: OrgId,
+        year: i32,
+        affiliate: Option<AffiliateId>,
+    ) -> StoreResult<Vec<(AffiliateId, Currency, i64)>> {
+        tax::paid_by_affiliate(&mut self.tx, org, year, affiliate).await
+    }
+    async fn mark_tax_reminder(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        year: i32,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        tax::mark_reminder(&mut self.tx, org, affiliate, year, at).await
     }
 }

@@ -19,10 +19,12 @@ mod jobs;
 mod orgs;
 mod payouts;
 mod recent_clicks;
+mod reports;
 mod row;
 mod secrets;
 mod suppressions;
 mod targets;
+mod tax;
 mod tx;
 
 use std::str::FromStr;

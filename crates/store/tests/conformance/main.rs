@@ -15,5 +15,7 @@ mod isolation;
 mod jobs;
 mod money;
 mod orgs;
+mod reports;
 mod suppressions;
+mod tax;
 mod team;

@@ -1211,7 +1211,10 @@ async fn an_item_takes_more_commissions_than_one_statement_binds() -> StoreResul
     let mut all = vec![];
     for _ in 0..12_000 {
         let k = conversion(&w.usd, &w.jane, usd(100));
-        all.push((k.clone(), with_status(direct(&k, usd(10), -1), CommissionStatus::Approved)));
+        all.push((
+            k.clone(),
+            with_status(direct(&k, usd(10), -1), CommissionStatus::Approved),
+        ));
     }
     for chunk in all.chunks(1_000) {
         let conversions: Vec<Conversion> = chunk.iter().map(|(k, _)| k.clone()).collect();
@@ -1226,7 +1229,10 @@ async fn an_item_takes_more_commissions_than_one_statement_binds() -> StoreResul
     // The last one is taken: nothing of the 11,000 before it is written either.
     let mut again: Vec<CommissionId> = ids[11_000..].to_vec();
     again.push(ids[10_999]);
-    assert_conflict_named(tx.assign_commissions(w.org, second.id, &again).await, "payout_item_commissions");
+    assert_conflict_named(
+        tx.assign_commissions(w.org, second.id, &again).await,
+        "payout_item_commissions",
+    );
     assert_eq!(tx.payout_item_commissions(w.org, second.id).await?.len(), 0);
     tx.assign_commissions(w.org, second.id, &ids[11_000..]).await?;
     assert_eq!(tx.payout_item_commissions(w.org, first.id).await?.len(), 11_000);

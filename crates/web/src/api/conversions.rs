@@ -20,7 +20,7 @@ use crate::extract::{ApiActor, parse_id};
 pub struct ConversionQuery {
     affiliate_id: Option<String>,
     program_id: Option<String>,
-    /// Sale, Recurring or Lead.
+    /// Sale, Recurring, Lead or Click.
     #[serde(rename = "type")]
     #[param(rename = "type")]
     kind: Option<String>,

@@ -10,6 +10,8 @@ mod integrations;
 mod money;
 mod pagination;
 mod programs;
+mod reports;
+mod tax;
 mod team;
 pub mod views;
 
@@ -26,7 +28,7 @@ use crate::AppState;
 #[openapi(
     info(title = "Afflux API", description = "Affiliate programs: programs, affiliates, team and API keys. Errors are `{\"error\": code, \"message\": text, \"field\": name}`."),
     modifiers(&BearerAuth),
-    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "integrations"), (name = "money"), (name = "public"))
+    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "integrations"), (name = "money"), (name = "reports"), (name = "public"))
 )]
 struct ApiDoc;
 
@@ -92,6 +94,17 @@ pub fn routes() -> Router<AppState> {
             .routes(routes!(money::mark_failed))
             .routes(routes!(money::retry_item))
             .routes(routes!(money::fx_status))
+            .routes(routes!(reports::summary))
+            .routes(routes!(reports::daily))
+            .routes(routes!(reports::leaderboard))
+            .routes(routes!(reports::sources))
+            .routes(routes!(reports::export_conversions))
+            .routes(routes!(reports::export_commissions))
+            .routes(routes!(reports::export_payouts))
+            .routes(routes!(tax::get_tax_form, tax::set_tax_form))
+            .routes(routes!(tax::upload_document, tax::download_document))
+            .routes(routes!(tax::report))
+            .routes(routes!(tax::nec_csv))
             .split_for_parts();
     // The inbound hooks are routed by `crate::hooks`; their paths are documented here.
     let mut doc = doc;
