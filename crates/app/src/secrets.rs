@@ -125,6 +125,17 @@ pub(crate) fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// The last four characters of a stored secret, shown so people can tell secrets apart
+/// (`…5678`); empty for an empty one.
+pub(crate) fn hint(secret: &str) -> String {
+    let tail: Vec<char> = secret.chars().rev().take(4).collect();
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("…{}", tail.into_iter().rev().collect::<String>())
+    }
+}
+
 pub(crate) fn sha256(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }

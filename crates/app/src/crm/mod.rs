@@ -423,19 +423,7 @@ fn credential_hint(vendor: CrmVendor, credentials: &Credentials) -> String {
         .filter_map(|f| credentials.get(f))
         .find(|v| v.chars().count() >= 8)
         .unwrap_or_default();
-    let tail: String = key
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    if tail.is_empty() {
-        String::new()
-    } else {
-        format!("…{tail}")
-    }
+    crate::secrets::hint(key)
 }
 
 #[cfg(test)]

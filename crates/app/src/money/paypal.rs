@@ -59,25 +59,13 @@ fn context(org: OrgId) -> Vec<u8> {
     format!("{org}/{SECRET_NAME}").into_bytes()
 }
 
-fn hint(client_id: &str) -> String {
-    let tail: String = client_id
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("…{tail}")
-}
-
 impl App {
     pub async fn paypal_settings(&self, actor: &Actor) -> AppResult<PaypalSettings> {
         actor.authorize(Permission::ViewData, false)?;
         let credentials = self.paypal_credentials(actor.org_id).await?;
         Ok(PaypalSettings {
             configured: credentials.is_some(),
-            client_id_hint: credentials.map(|c| hint(&c.client_id)),
+            client_id_hint: credentials.map(|c| crate::secrets::hint(&c.client_id)),
         })
     }
 
@@ -101,7 +89,8 @@ impl App {
             updated_at: OffsetDateTime::now_utc(),
         })
         .await?;
-        let after = serde_json::json!({ "configured": true, "clientIdHint": hint(&credentials.client_id) });
+        let after =
+            serde_json::json!({ "configured": true, "clientIdHint": crate::secrets::hint(&credentials.client_id) });
         audit::record(
             tx.as_mut(),
             actor.org_id,
@@ -115,7 +104,7 @@ impl App {
         tx.commit().await?;
         Ok(PaypalSettings {
             configured: true,
-            client_id_hint: Some(hint(&credentials.client_id)),
+            client_id_hint: Some(crate::secrets::hint(&credentials.client_id)),
         })
     }
 

@@ -203,26 +203,44 @@ fn conflict_on(table: &'static str, e: sqlx::Error) -> StoreError {
 /// affiliate's item may hold more commissions than that.
 const ID_CHUNK: usize = 5_000;
 
+/// Refuses, writing nothing, if any of `ids` is in `table` already: checked before any chunk is
+/// written (the one writer makes check and insert atomic; the unique key stays the last word).
+async fn ensure_untaken(
+    c: &mut SqliteConnection,
+    table: &'static str,
+    column: &str,
+    org: OrgId,
+    ids: impl Iterator<Item = Uuid>,
+) -> StoreResult<()> {
+    let ids: Vec<Uuid> = ids.collect();
+    for chunk in ids.chunks(ID_CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {table} WHERE org_id = "));
+        q.push_bind(org.0).push(format!(" AND {column} IN "));
+        push_ids(&mut q, chunk);
+        let taken: i64 = q.build_query_scalar().fetch_one(&mut *c).await?;
+        if taken > 0 {
+            return Err(StoreError::Conflict {
+                constraint: table.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub(super) async fn assign_commissions(
     c: &mut SqliteConnection,
     org: OrgId,
     item: PayoutItemId,
     ids: &[CommissionId],
 ) -> StoreResult<()> {
-    // Checked first, so a commission taken before writes nothing, whatever its chunk (the one
-    // writer makes check and insert atomic; the unique key stays the last word).
-    for chunk in ids.chunks(ID_CHUNK) {
-        let ids: Vec<Uuid> = chunk.iter().map(|k| k.0).collect();
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM payout_item_commissions WHERE org_id = ");
-        q.push_bind(org.0).push(" AND commission_id IN ");
-        push_ids(&mut q, &ids);
-        let taken: i64 = q.build_query_scalar().fetch_one(&mut *c).await?;
-        if taken > 0 {
-            return Err(StoreError::Conflict {
-                constraint: "payout_item_commissions".into(),
-            });
-        }
-    }
+    ensure_untaken(
+        &mut *c,
+        "payout_item_commissions",
+        "commission_id",
+        org,
+        ids.iter().map(|x| x.0),
+    )
+    .await?;
     for chunk in ids.chunks(ID_CHUNK) {
         assign_commissions_chunk(&mut *c, org, item, chunk).await?;
     }
@@ -276,18 +294,14 @@ pub(super) async fn assign_clawbacks(
     item: PayoutItemId,
     ids: &[LedgerEntryId],
 ) -> StoreResult<()> {
-    for chunk in ids.chunks(ID_CHUNK) {
-        let ids: Vec<Uuid> = chunk.iter().map(|e| e.0).collect();
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM payout_item_clawbacks WHERE org_id = ");
-        q.push_bind(org.0).push(" AND ledger_entry_id IN ");
-        push_ids(&mut q, &ids);
-        let taken: i64 = q.build_query_scalar().fetch_one(&mut *c).await?;
-        if taken > 0 {
-            return Err(StoreError::Conflict {
-                constraint: "payout_item_clawbacks".into(),
-            });
-        }
-    }
+    ensure_untaken(
+        &mut *c,
+        "payout_item_clawbacks",
+        "ledger_entry_id",
+        org,
+        ids.iter().map(|x| x.0),
+    )
+    .await?;
     for chunk in ids.chunks(ID_CHUNK) {
         assign_clawbacks_chunk(&mut *c, org, item, chunk).await?;
     }
