@@ -1,3 +1,5 @@
+mod import_cli;
+
 use afflux::{Server, Settings, build_app};
 use afflux_app::{NewOrg, jobs};
 use afflux_domain::{OrgId, PlanTier, SubscriptionStatus};
@@ -27,12 +29,21 @@ enum Command {
     Worker,
     /// Apply database migrations and exit.
     Migrate,
+    /// Fill a fresh database with a demonstration organization, then print how to sign in.
+    Demo {
+        /// Seeds the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Manage organizations (operator commands).
     #[command(subcommand)]
     Org(OrgCommand),
     /// Exchange rates for reports (operator commands).
     #[command(subcommand)]
     Fx(FxCommand),
+    /// Import another platform's CSV export (roster, then history).
+    #[command(subcommand)]
+    Import(import_cli::ImportCommand),
 }
 
 #[derive(Subcommand)]
@@ -89,8 +100,10 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Demo { seed } => demo(&settings, seed).await,
         Command::Org(cmd) => org(&settings, cmd).await,
         Command::Fx(FxCommand::Import { file }) => fx_import(&settings, &file).await,
+        Command::Import(cmd) => import_cli::run(&settings, public_url(&settings), cmd).await,
     }
 }
 
@@ -103,6 +116,37 @@ async fn serve(settings: &Settings, with_worker: bool) -> anyhow::Result<()> {
     }
     shutdown_signal().await;
     server.stop().await;
+    Ok(())
+}
+
+async fn demo(settings: &Settings, seed: u64) -> anyhow::Result<()> {
+    let app = build_app(settings, public_url(settings)).await?;
+    let seeded = app.seed_demo(seed).await;
+    app.store().close().await;
+    let s = match seeded {
+        Err(afflux_app::AppError::Conflict { message, .. }) => {
+            eprintln!("afflux demo: {message}");
+            std::process::exit(1);
+        }
+        other => other.context("filling the demo organization")?,
+    };
+    println!("Created the demo organization {:?}:", s.org_name);
+    for campaign in &s.campaigns {
+        println!("  campaign      {campaign}");
+    }
+    let statuses: Vec<String> = s.affiliates.iter().map(|(st, n)| format!("{n} {st}")).collect();
+    println!("  affiliates    {}", statuses.join(", "));
+    println!("  clicks        {} over the past six months", s.clicks);
+    println!("  sales         {} ({} refunded)", s.sales, s.refunds);
+    println!("  promo assets  {}", s.promo_assets);
+    println!("  payout run    Manual, {} items, all paid", s.payout_items);
+    println!();
+    println!(
+        "Start it with `afflux serve` and sign in at {}/login",
+        public_url(settings)
+    );
+    println!("  email:    {}", s.owner_email);
+    println!("  password: {}", s.owner_password);
     Ok(())
 }
 

@@ -3,73 +3,17 @@
 //! one-click unsubscribe headers and a working unsubscribe endpoint, the suppression list
 //! checked at send time, and a down SMTP server leaving the job queued for retry.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+#[path = "support/smtp.rs"]
+mod smtp;
 
 use afflux::{Server, Settings};
 use afflux_app::{Actor, AffiliateInvite, NewCampaign, NewOrg};
 use afflux_domain::CommissionType;
 use afflux_store::test_db::TestDb;
-
-/// A real SMTP server writing each received message into a Maildir.
-struct SmtpSink {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-}
-
-impl SmtpSink {
-    fn start(dir: &Path) -> SmtpSink {
-        let port = free_port();
-        let maildir = dir.join("maildir");
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 with aiosmtpd is needed: run scripts/test-deps.sh");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not start: run scripts/test-deps.sh"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        SmtpSink { child, port, maildir }
-    }
-
-    fn messages(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
-            return vec![];
-        };
-        entries
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use smtp::{SmtpSink, free_port};
 
 async fn start(db: &TestDb, smtp_url: &str, dir: &Path, with_worker: bool) -> Server {
     let settings = Settings {

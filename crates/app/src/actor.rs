@@ -1,4 +1,4 @@
-use afflux_domain::{ApiKeyId, ApiScope, OrgId, Permission, Role, UserId};
+use afflux_domain::{AffiliateId, ApiKeyId, ApiScope, OrgId, Permission, Role, UserId};
 
 use crate::{AppError, AppResult};
 
@@ -18,6 +18,8 @@ pub enum ActorKind {
     ApiKey { id: ApiKeyId, scope: ApiScope },
     /// The operator at the command line.
     Operator,
+    /// An affiliate in the portal, acting on their own record only.
+    Affiliate(AffiliateId),
 }
 
 impl Actor {
@@ -59,6 +61,7 @@ impl Actor {
             ActorKind::User(id) => format!("user:{id}"),
             ActorKind::ApiKey { id, .. } => format!("api_key:{id}"),
             ActorKind::Operator => "operator".into(),
+            ActorKind::Affiliate(id) => format!("affiliate:{id}"),
         }
     }
 }

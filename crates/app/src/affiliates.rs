@@ -63,7 +63,16 @@ impl App {
             .await?
             .filter(Campaign::accepts_applications)
             .ok_or(AppError::NotFound("program"))?;
-        let result = self.add_member(tx.as_mut(), &campaign, input, None, "public").await?;
+        let form = self.form_of(tx.as_mut(), &campaign).await?;
+        // The person is checked first (email, name, alias), then the whole form; a refusal
+        // drops the transaction, so nothing is stored.
+        let (affiliate, membership) = self
+            .add_member(tx.as_mut(), &campaign, input.clone(), None, "public")
+            .await?;
+        let answers = crate::applications::json_answers(&form, &input)?;
+        self.after_application(tx.as_mut(), &affiliate, &membership, &answers)
+            .await?;
+        let result = (affiliate, membership);
         tx.commit().await?;
         self.links_changed();
         self.wake_worker();
@@ -129,7 +138,7 @@ impl App {
     }
 
     /// Finds or creates the person, then adds their membership in `campaign`.
-    async fn add_member(
+    pub(crate) async fn add_member(
         &self,
         tx: &mut dyn Tx,
         campaign: &Campaign,
@@ -256,6 +265,7 @@ impl App {
                 },
             )
             .await?;
+            self.schedule_welcome(tx, org, affiliate.id, campaign.id).await?;
         }
         Ok((affiliate, membership))
     }
@@ -334,7 +344,9 @@ impl App {
                         campaign_id,
                     },
                 )
-                .await?
+                .await?;
+                self.schedule_welcome(tx.as_mut(), org_id, affiliate_id, campaign_id)
+                    .await?
             }
             StatusAction::Reject if notify => {
                 self.enqueue_email(

@@ -29,6 +29,12 @@ pub enum AppError {
         required: PlanTier,
         status: SubscriptionStatus,
     },
+    /// A feature that needs a paying subscription (Active, not trialing) on `required` or higher.
+    #[error("this needs an active {required} subscription or higher")]
+    PaidPlanRequired {
+        required: PlanTier,
+        status: SubscriptionStatus,
+    },
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// A vendor call of the connect flow or a picker failed.

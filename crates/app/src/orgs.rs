@@ -95,6 +95,7 @@ impl App {
             created_at: now,
         };
         tx.insert_org(&org).await?;
+        self.create_org_profile(tx, &org).await?;
         tx.insert_member(&TeamMember {
             org_id: org.id,
             user_id: owner,

@@ -5,6 +5,7 @@
 mod bare;
 mod crash;
 mod crm;
+mod import;
 mod load;
 mod payout;
 mod redirect;
@@ -37,6 +38,8 @@ enum Command {
     Payout(payout::Options),
     /// The summary report over ten million clicks and a million conversions.
     Report(report::Options),
+    /// A roster CSV import end to end, and a million-row file in flat memory.
+    Import(import::Options),
 }
 
 #[tokio::main]
@@ -53,7 +56,9 @@ async fn main() -> anyhow::Result<()> {
             println!();
             payout::run(&default_options::<payout::Options>()).await?;
             println!();
-            report::run(&default_options::<report::Options>()).await
+            report::run(&default_options::<report::Options>()).await?;
+            println!();
+            import::run(&default_options::<import::Options>()).await
         }
         Command::Redirect(o) => redirect::run(&o).await,
         Command::Crash(o) => crash::run(&o).await,
@@ -61,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Crm(o) => crm::run(&o).await,
         Command::Payout(o) => payout::run(&o).await,
         Command::Report(o) => report::run(&o).await,
+        Command::Import(o) => import::run(&o).await,
     }
 }
 

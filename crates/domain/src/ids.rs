@@ -66,4 +66,8 @@ define_id!(
     LedgerEntryId,
     PayoutRunId,
     PayoutItemId,
+    /// A banner, email swipe or text link of a campaign's promo tools.
+    PromoAssetId,
+    /// A roster or history import from another platform.
+    ImportId,
 );

@@ -6,32 +6,40 @@ mod attribution;
 mod campaign;
 mod commission;
 mod conversion;
+mod countries;
 mod coupon;
 mod crm;
 mod csv;
 mod currency;
 mod email;
 mod error;
+mod form;
 mod fx;
 mod ids;
+mod import;
 mod leads;
 mod ledger;
 mod money;
 mod named;
+mod notification_prefs;
 mod org;
+mod org_profile;
 mod payout;
+mod promo;
 mod rules;
 mod slug;
 mod tax;
 mod team;
 mod text;
 mod tracking;
+mod welcome;
 
 pub use affiliate::{Affiliate, AffiliateStatus, Membership, StatusAction};
 pub use attribution::{Attribution, AttributionContext, Signal, SignalKind, Unattributed, attribute};
 pub use campaign::{AttributionModel, Campaign, CommissionModel, CommissionType, CommissionValue};
 pub use commission::{commission_after_refund, commission_for};
 pub use conversion::{CommissionStatus, Conversion, ConversionProvider, ConversionSource, ConversionType};
+pub use countries::COUNTRIES;
 pub use coupon::{Coupon, CouponCode};
 pub use crm::{
     CampaignOverride, CredentialField, CrmVendor, DEFAULT_SYSTEM_TAG, Destination, Integration, IntegrationSettings,
@@ -41,17 +49,32 @@ pub use csv::{csv_cell, push_csv_row};
 pub use currency::Currency;
 pub use email::Email;
 pub use error::ValidationError;
+pub use form::{
+    ADDRESS_PARTS, ALIAS_KEY, AnswerValue, Answers, ApplicationForm, EMAIL_KEY, FieldError, FieldInput, FieldType,
+    FormField, NAME_KEY,
+};
 pub use fx::{FxRate, convert, parse_ecb_csv};
+pub use ids::ImportId;
+pub use ids::PromoAssetId;
 pub use ids::{
     AffiliateId, ApiKeyId, CampaignId, ClickId, CommissionId, ConversionId, CouponId, IntegrationId, InviteId, JobId,
     LedgerEntryId, MembershipId, OrgId, PayoutItemId, PayoutRunId, SessionId, UserId,
 };
+pub use import::{Import, ImportKind, ImportStatus};
 pub use leads::lead_disqualification;
 pub use ledger::{Commission, CommissionKind, LedgerEntry, LedgerKind};
 pub use money::{Money, round_div};
+pub use notification_prefs::NotificationEvent;
 pub use org::{Organization, PlanGate, PlanTier, SubscriptionStatus};
+pub use org_profile::{
+    DEFAULT_BRAND_COLOR, OrgProfile, handle_from_name, parse_brand_color, parse_handle, text_color_on,
+};
 pub use payout::{
     PayoutItem, PayoutRail, PayoutRun, PayoutStatus, PaypalRow, PlannedItem, paypal_mass_payment_csv, plan_payouts,
+};
+pub use promo::{
+    MAX_PROMO_IMAGE_BYTES, PROMO_BODY_MAX, PROMO_TITLE_MAX, PromoAsset, PromoImage, PromoKind, PromoMove,
+    inspect_promo_image, promo_body, promo_title, render_promo,
 };
 pub use rules::{
     CampaignRules, DEFAULT_HOLD_DAYS, ProductRule, RateSource, RecurringDuration, ResolvedRate, TierProgress, TierRule,
@@ -65,3 +88,4 @@ pub use tax::{
 pub use team::{ApiScope, Permission, Role};
 pub use text::{bounded_text, optional_text, web_url};
 pub use tracking::ClickSource;
+pub use welcome::{MERGE_FIELDS, MergeValues, WelcomeSequence, WelcomeStep, html_escape, render_html, render_text};

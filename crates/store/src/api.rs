@@ -1,8 +1,10 @@
+use crate::RevertCounts;
 use afflux_domain::TaxFormStatus;
 use afflux_domain::{
     Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
+use afflux_domain::{Answers, ApplicationForm, MembershipId, OrgProfile, WelcomeSequence};
 use afflux_domain::{
     Commission, CommissionId, Currency, FxRate, LedgerEntry, LedgerEntryId, PayoutItem, PayoutItemId, PayoutRun,
     PayoutRunId,
@@ -10,10 +12,12 @@ use afflux_domain::{
 use afflux_domain::{
     Conversion, ConversionId, ConversionProvider, Coupon, CouponId, Integration, IntegrationId, SyncStatus,
 };
+use afflux_domain::{Import, ImportId};
 use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::{ActivityDay, EarningsTotal, PortalPrefs, PortalSession, PortalSignIn};
 use crate::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Click, ClickOutcome, Invite, Job, JobCounts,
     MemberView, NewClick, NewJob, Page, Session, StoreResult, TeamMember, User,
@@ -22,6 +26,7 @@ use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, Pay
 use crate::{Balance, CommissionFilter, PayableCommission, PayoutItemFilter, TierStats};
 use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
 use crate::{TaxDocument, TaxForm};
+use afflux_domain::{PromoAsset, PromoAssetId, PromoMove};
 
 /// A database. Every operation runs inside a [`Tx`]: writes in [`Store::write`] (serialized,
 /// committed explicitly), reads in [`Store::read`]. Dropping a transaction rolls it back.
@@ -465,6 +470,164 @@ pub trait Tx: Send {
         org: OrgId,
         affiliate: AffiliateId,
         year: i32,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
+    // Affiliate portal (see `portal_records.rs`): single-use sign-in links and sessions keyed
+    // by an email address, an affiliate's own portal choices, and the portal home's sums.
+    async fn insert_portal_sign_in(&mut self, link: &PortalSignIn) -> StoreResult<()>;
+    async fn get_portal_sign_in(&mut self, id: uuid::Uuid) -> StoreResult<Option<PortalSignIn>>;
+    async fn get_portal_sign_in_by_hash(&mut self, token_hash: &[u8]) -> StoreResult<Option<PortalSignIn>>;
+    /// Marks the link used unless it already was: false for the loser of two redemptions.
+    async fn use_portal_sign_in(&mut self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<bool>;
+    /// Links created for the address since `since` (the per-address rate limit).
+    async fn count_portal_sign_ins(&mut self, email_key: &str, since: OffsetDateTime) -> StoreResult<i64>;
+    async fn insert_portal_session(&mut self, session: &PortalSession) -> StoreResult<()>;
+    async fn get_portal_session(&mut self, token_hash: &[u8]) -> StoreResult<Option<PortalSession>>;
+    async fn delete_portal_session(&mut self, token_hash: &[u8]) -> StoreResult<bool>;
+    /// The person's affiliate record in every organization, oldest first.
+    async fn list_affiliates_by_email(&mut self, email_key: &str) -> StoreResult<Vec<Affiliate>>;
+    async fn update_affiliate_profile(
+        &mut self,
+        org: OrgId,
+        id: AffiliateId,
+        name: Option<&str>,
+        paypal_email: Option<&afflux_domain::Email>,
+    ) -> StoreResult<bool>;
+    async fn get_portal_prefs(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Option<PortalPrefs>>;
+    async fn set_portal_payout_method(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        method: afflux_domain::PayoutRail,
+    ) -> StoreResult<bool>;
+    /// Records the affiliate's one slug change; false when it was used already (or the
+    /// affiliate is not the organization's).
+    async fn mark_slug_changed(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        previous_slug: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Takes the address off the suppression list (the person opted back in).
+    async fn unsuppress_email(&mut self, email_key: &str) -> StoreResult<bool>;
+    async fn affiliate_earnings(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<EarningsTotal>>;
+    /// Clicks and conversions per day from the daily counters, `from` to `to` inclusive.
+    async fn affiliate_activity(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        from: time::Date,
+        to: time::Date,
+    ) -> StoreResult<Vec<ActivityDay>>;
+    /// Sales and leads ever, from the daily rollups.
+    async fn affiliate_conversion_count(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<i64>;
+
+    // --- Imports from other platforms (roster and history)
+
+    /// Starts an import job; a conflict on `imports_one_running` means one is running already,
+    /// on the idempotency index that the key was used.
+    async fn insert_import(&mut self, import: &Import) -> StoreResult<()>;
+    async fn get_import(&mut self, org: OrgId, id: ImportId) -> StoreResult<Option<Import>>;
+    async fn get_import_by_idempotency_key(&mut self, org: OrgId, key: &str) -> StoreResult<Option<Import>>;
+    /// Newest first.
+    async fn list_imports(&mut self, org: OrgId, page: Page) -> StoreResult<Vec<Import>>;
+    /// Running imports not touched since `before` (their process died).
+    async fn stale_running_imports(&mut self, before: OffsetDateTime) -> StoreResult<Vec<Import>>;
+    /// Writes status, counts and error; never the notify counters.
+    async fn update_import(&mut self, import: &Import) -> StoreResult<bool>;
+    /// Adds to the notify counters atomically (many sends update one import).
+    async fn bump_import_notify(&mut self, id: ImportId, sent: i64, failed: i64, skipped: i64) -> StoreResult<()>;
+    async fn insert_import_skips(&mut self, id: ImportId, skips: &[(i64, &str)]) -> StoreResult<()>;
+    /// Skipped rows (line, reason code) in line order.
+    async fn list_import_skips(&mut self, id: ImportId, limit: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// The organization's affiliates with these email keys.
+    async fn affiliates_by_email(&mut self, org: OrgId, email_keys: &[String]) -> StoreResult<Vec<Affiliate>>;
+    /// Which of these affiliates are members of the campaign already.
+    async fn campaign_members(
+        &mut self,
+        campaign: CampaignId,
+        affiliates: &[AffiliateId],
+    ) -> StoreResult<Vec<AffiliateId>>;
+    /// Which of these slug keys any affiliate of any organization holds.
+    async fn taken_slugs(&mut self, slug_keys: &[String]) -> StoreResult<Vec<String>>;
+    /// One batch of a roster import, tagged with the import, in multi-row statements.
+    async fn insert_imported_roster(
+        &mut self,
+        id: ImportId,
+        affiliates: &[Affiliate],
+        memberships: &[Membership],
+    ) -> StoreResult<()>;
+    async fn tag_imported_conversions(&mut self, id: ImportId, conversions: &[ConversionId]) -> StoreResult<()>;
+    async fn imported_conversions(&mut self, org: OrgId, id: ImportId) -> StoreResult<Vec<ConversionId>>;
+    async fn revert_roster_import(&mut self, org: OrgId, id: ImportId) -> StoreResult<RevertCounts>;
+    /// The first `limit` organizations, oldest first.
+    async fn org_ids(&mut self, limit: i64) -> StoreResult<Vec<OrgId>>;
+
+    // Promo tools (issue 7): each campaign's banners, email swipes and text links, in order.
+    /// A banner comes with its image's bytes, other kinds without.
+    async fn insert_promo_asset(&mut self, asset: &PromoAsset, image: Option<&[u8]>) -> StoreResult<()>;
+    /// By position, then id.
+    async fn list_promo_assets(&mut self, org: OrgId, campaign: CampaignId) -> StoreResult<Vec<PromoAsset>>;
+    async fn get_promo_asset(&mut self, org: OrgId, id: PromoAssetId) -> StoreResult<Option<PromoAsset>>;
+    /// A banner's content type and bytes, by id alone (banners are served publicly); `None`
+    /// for any other kind.
+    async fn get_promo_image(&mut self, id: PromoAssetId) -> StoreResult<Option<(String, Vec<u8>)>>;
+    /// Swaps the asset's position with its nearest neighbour in that direction; false when the
+    /// asset is missing or already first (last).
+    async fn move_promo_asset(&mut self, org: OrgId, id: PromoAssetId, direction: PromoMove) -> StoreResult<bool>;
+    async fn delete_promo_asset(&mut self, org: OrgId, id: PromoAssetId) -> StoreResult<bool>;
+
+    // Applications (issue 7): organizations' public profiles, campaigns' application forms and
+    // welcome sequences, the answers kept with memberships, team notification preferences.
+    async fn get_org_profile(&mut self, org: OrgId) -> StoreResult<Option<OrgProfile>>;
+    /// By the lower-case handle.
+    async fn get_org_profile_by_handle(&mut self, handle: &str) -> StoreResult<Option<OrgProfile>>;
+    /// Inserts or rewrites the profile. A handle another organization holds is a conflict on
+    /// `handle`; a primary campaign that is not the organization's is stored as none.
+    async fn put_org_profile(&mut self, profile: &OrgProfile) -> StoreResult<()>;
+    /// `None` when the campaign keeps the default form (or is not the organization's).
+    async fn get_application_form(&mut self, org: OrgId, campaign: CampaignId) -> StoreResult<Option<ApplicationForm>>;
+    /// False, writing nothing, when the campaign is not the organization's.
+    async fn put_application_form(
+        &mut self,
+        org: OrgId,
+        campaign: CampaignId,
+        form: &ApplicationForm,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// False, writing nothing, when the membership is not the organization's.
+    async fn put_application_answers(
+        &mut self,
+        org: OrgId,
+        membership: MembershipId,
+        answers: &Answers,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    async fn get_application_answers(&mut self, org: OrgId, membership: MembershipId) -> StoreResult<Option<Answers>>;
+    /// The member's choice for an event; `None` when they never chose (the default applies).
+    async fn get_notification_pref(&mut self, org: OrgId, user: UserId, event_key: &str) -> StoreResult<Option<bool>>;
+    async fn set_notification_pref(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        event_key: &str,
+        enabled: bool,
+    ) -> StoreResult<()>;
+    /// `None` when the campaign keeps the default sequence (or is not the organization's).
+    async fn get_welcome_sequence(&mut self, org: OrgId, campaign: CampaignId) -> StoreResult<Option<WelcomeSequence>>;
+    /// False, writing nothing, when the campaign is not the organization's.
+    async fn put_welcome_sequence(
+        &mut self,
+        org: OrgId,
+        campaign: CampaignId,
+        sequence: &WelcomeSequence,
         at: OffsetDateTime,
     ) -> StoreResult<bool>;
 }

@@ -85,6 +85,16 @@ fn app_error(e: AppError) -> Response {
             });
             (StatusCode::PAYMENT_REQUIRED, axum::Json(value)).into_response()
         }
+        AppError::PaidPlanRequired { required, status } => {
+            let value = json!({
+                "error": "paid_plan_required",
+                "message": format!("this needs an active {required} subscription or higher"),
+                "required": required,
+                "subscriptionStatus": status,
+                "trialing": status == afflux_domain::SubscriptionStatus::Trialing,
+            });
+            (StatusCode::PAYMENT_REQUIRED, axum::Json(value)).into_response()
+        }
         AppError::RateLimited { retry_after_secs } => {
             let mut r = body(
                 StatusCode::TOO_MANY_REQUESTS,

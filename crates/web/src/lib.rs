@@ -6,7 +6,10 @@ mod dashboard;
 mod error;
 mod extract;
 mod hooks;
+mod portal;
+mod promo_public;
 mod public;
+mod public_pages;
 mod rate_limit;
 mod tracking;
 
@@ -62,9 +65,12 @@ pub fn router(app: App, limits: Limits) -> Router {
             "/unsubscribe/{token}",
             get(public::unsubscribe_page).post(public::unsubscribe),
         )
+        .route("/promo/{id}", get(promo_public::image))
+        .merge(public_pages::routes())
         .merge(api::routes())
         .merge(tracking::routes())
         .merge(hooks::routes())
+        .merge(portal::routes(state.clone()))
         .merge(dashboard::routes(state.clone()))
         .fallback(dashboard::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

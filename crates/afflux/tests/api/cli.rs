@@ -446,3 +446,99 @@ async fn fx_import_loads_ecb_rates_that_balances_convert_with() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_roster_from_the_command_line_prints_its_summary() {
+    let db = TestDb::new().await;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../importers/fixtures/tolt_partners.csv");
+    let fixture = fixture.to_str().unwrap();
+    let message = failure(
+        &afflux(
+            &db,
+            &["import", "roster", "--source", "tolt", "--campaign", "main", fixture],
+        )
+        .await,
+    );
+    assert!(message.contains("no organization"), "{message}");
+
+    let created = json_of(
+        &afflux(
+            &db,
+            &["org", "create", "--name", "Acme", "--owner-email", "o@acme.test"],
+        )
+        .await,
+    );
+    let key = created["apiKey"].as_str().unwrap().to_owned();
+    {
+        let settings = Settings {
+            database_url: db.url().to_owned(),
+            bind: "127.0.0.1:0".into(),
+            ..Settings::default()
+        };
+        let server = Server::start(&settings, false).await.expect("server");
+        let created = reqwest::Client::new()
+            .post(format!("{}/api/v1/programs", server.url()))
+            .bearer_auth(&key)
+            .json(&crate::common::program("Main", "main"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+        server.stop().await;
+    }
+    let message = failure(
+        &afflux(
+            &db,
+            &["import", "roster", "--source", "tolt", "--campaign", "nope", fixture],
+        )
+        .await,
+    );
+    assert!(message.contains("campaign not found"), "{message}");
+
+    let preview = json_of(
+        &afflux(
+            &db,
+            &[
+                "import",
+                "roster",
+                "--source",
+                "tolt",
+                "--campaign",
+                "main",
+                "--dry-run",
+                fixture,
+            ],
+        )
+        .await,
+    );
+    let summary = json_of(
+        &afflux(
+            &db,
+            &["import", "roster", "--source", "tolt", "--campaign", "main", fixture],
+        )
+        .await,
+    );
+    assert_eq!(summary["status"], "Completed", "{summary}");
+    assert_eq!(summary["kind"], "Roster");
+    assert_eq!(summary["source"], "tolt");
+    assert!(summary["rowsImported"].as_i64().unwrap() > 0, "{summary}");
+    assert_eq!(
+        summary["rowsImported"], preview["wouldImport"],
+        "the dry run foresaw it"
+    );
+    assert_eq!(summary["rowsTotal"], preview["rowsTotal"]);
+    assert!(
+        summary["linkContinuity"].as_str().unwrap().contains("aff="),
+        "{summary}"
+    );
+    // A second run imports nothing new.
+    let again = json_of(
+        &afflux(
+            &db,
+            &["import", "roster", "--source", "tolt", "--campaign", "main", fixture],
+        )
+        .await,
+    );
+    assert_eq!(again["rowsImported"], 0);
+    assert_eq!(again["skips"]["already_exists"], summary["rowsImported"]);
+}

@@ -139,6 +139,7 @@ impl App {
                 self.deliver_email(&email).await
             }
             crate::crm::JOB_KIND => self.run_crm_sync(job).await,
+            crate::imports::IMPORT_MAIL_JOB => self.run_import_mail(job).await,
             crate::money::PAYPAL_SEND_JOB => self.run_paypal_send(job).await,
             crate::money::PAYPAL_POLL_JOB => self.run_paypal_poll(job).await,
             other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),

@@ -29,6 +29,12 @@ pub async fn run_worker(app: App, poll: Duration, shutdown: impl Future<Output =
                 Ok(n) => tracing::info!(conversions = n, "pay-per-click hours rolled up"),
                 Err(e) => tracing::error!(error = %e, "rolling up pay-per-click clicks failed"),
             }
+            // Imports whose process died are marked Failed and the team is told.
+            match app.fail_stale_imports().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(imports = n, "stale imports marked failed"),
+                Err(e) => tracing::error!(error = %e, "sweeping stale imports failed"),
+            }
             next_sweep = Instant::now() + SWEEP_EVERY;
         }
         let ran = match app.run_due_jobs(16).await {

@@ -3,9 +3,10 @@
 //! message with the organization's sender identity and RFC 8058 one-click unsubscribe headers,
 //! and hands it to the transport.
 
+pub(crate) mod migration;
 mod templates;
 
-use afflux_domain::{AffiliateId, CampaignId, Email, InviteId, OrgId};
+use afflux_domain::{AffiliateId, CampaignId, Email, InviteId, OrgId, UserId};
 use afflux_integrations::email::MailError;
 use afflux_store::Tx;
 use lettre::Message;
@@ -44,6 +45,27 @@ pub enum EmailJob {
         affiliate_id: AffiliateId,
         year: i32,
     },
+    /// A portal sign-in link the person asked for: the id of the stored link, from which the
+    /// worker derives the token (the queue never holds it). `org_id` gives the sender identity.
+    PortalSignIn {
+        org_id: OrgId,
+        sign_in_id: uuid::Uuid,
+    },
+    /// A team member is told of a new affiliate application (if they still want to be).
+    NewApplication {
+        org_id: OrgId,
+        affiliate_id: AffiliateId,
+        campaign_id: CampaignId,
+        user_id: UserId,
+    },
+    /// A follow-up of the campaign's welcome sequence (`step` ≥ 1), dropped unless the
+    /// membership is still Approved.
+    WelcomeStep {
+        org_id: OrgId,
+        affiliate_id: AffiliateId,
+        campaign_id: CampaignId,
+        step: usize,
+    },
 }
 
 /// A message ready to send, or the reason it is skipped.
@@ -62,7 +84,10 @@ impl App {
             EmailJob::TeamInvite { org_id, .. }
             | EmailJob::AffiliateApproved { org_id, .. }
             | EmailJob::AffiliateRejected { org_id, .. }
-            | EmailJob::TaxFormReminder { org_id, .. } => *org_id,
+            | EmailJob::TaxFormReminder { org_id, .. }
+            | EmailJob::PortalSignIn { org_id, .. }
+            | EmailJob::NewApplication { org_id, .. }
+            | EmailJob::WelcomeStep { org_id, .. } => *org_id,
         };
         self.enqueue(tx, JOB_KIND, Some(org), &job, None).await?;
         Ok(())
@@ -95,7 +120,10 @@ impl App {
             EmailJob::TeamInvite { org_id, .. }
             | EmailJob::AffiliateApproved { org_id, .. }
             | EmailJob::AffiliateRejected { org_id, .. }
-            | EmailJob::TaxFormReminder { org_id, .. } => *org_id,
+            | EmailJob::TaxFormReminder { org_id, .. }
+            | EmailJob::PortalSignIn { org_id, .. }
+            | EmailJob::NewApplication { org_id, .. }
+            | EmailJob::WelcomeStep { org_id, .. } => *org_id,
         };
         let Some(org) = tx.get_org(org_id).await? else {
             return Ok(Prepared::Skip("organization gone"));
@@ -131,8 +159,77 @@ impl App {
                     EmailJob::AffiliateRejected { reason, .. } => {
                         templates::affiliate_rejected(&org, &campaign, &affiliate, reason.as_deref())
                     }
-                    _ => templates::affiliate_approved(&org, &campaign, &affiliate),
+                    _ => {
+                        // The campaign's own welcome text when the brand wrote one.
+                        let rendered = match tx.get_welcome_sequence(org_id, campaign.id).await? {
+                            Some(seq) => {
+                                let portal = self.config().url("/a");
+                                templates::welcome_step(&org, &campaign, &affiliate, &seq.steps[0], &portal)
+                            }
+                            None => templates::affiliate_approved(&org, &campaign, &affiliate),
+                        };
+                        if tx.is_suppressed(&affiliate.email.key()).await? {
+                            return Ok(Prepared::Skip("recipient unsubscribed"));
+                        }
+                        // A 14-day single-use link straight into the portal, minted now.
+                        let sign_in = self.approval_sign_in_url(&affiliate.email.key()).await?;
+                        templates::with_portal_sign_in(rendered, &sign_in)
+                    }
                 };
+                (affiliate.email.clone(), rendered)
+            }
+            EmailJob::NewApplication {
+                affiliate_id,
+                campaign_id,
+                user_id,
+                ..
+            } => {
+                let Some(member) = tx.get_member(org_id, *user_id).await? else {
+                    return Ok(Prepared::Skip("no longer on the team"));
+                };
+                let event = afflux_domain::NotificationEvent::NewApplication;
+                if !crate::applications::wants(tx.as_mut(), org_id, member.user_id, member.role, event).await? {
+                    return Ok(Prepared::Skip("notification turned off"));
+                }
+                let (Some(user), Some(affiliate), Some(campaign)) = (
+                    tx.get_user(*user_id).await?,
+                    tx.get_affiliate(org_id, *affiliate_id).await?,
+                    tx.get_campaign(org_id, *campaign_id).await?,
+                ) else {
+                    return Ok(Prepared::Skip("application gone"));
+                };
+                let Some(membership) = tx.get_membership(org_id, affiliate.id, campaign.id).await? else {
+                    return Ok(Prepared::Skip("application gone"));
+                };
+                let link = self.config().url("/dashboard/affiliates?tab=pending");
+                let rendered = templates::new_application(&org, &campaign, &affiliate, membership.status, &link);
+                (user.email.clone(), rendered)
+            }
+            EmailJob::WelcomeStep {
+                affiliate_id,
+                campaign_id,
+                step,
+                ..
+            } => {
+                let (Some(affiliate), Some(campaign)) = (
+                    tx.get_affiliate(org_id, *affiliate_id).await?,
+                    tx.get_campaign(org_id, *campaign_id).await?,
+                ) else {
+                    return Ok(Prepared::Skip("affiliate or program gone"));
+                };
+                let approved = tx
+                    .get_membership(org_id, affiliate.id, campaign.id)
+                    .await?
+                    .is_some_and(|m| m.status == afflux_domain::AffiliateStatus::Approved);
+                if !approved {
+                    return Ok(Prepared::Skip("welcome sequence stopped: no longer approved"));
+                }
+                let sequence = crate::applications::sequence_of(tx.as_mut(), org_id, campaign.id).await?;
+                let Some(template) = sequence.steps.get(*step).filter(|_| *step > 0) else {
+                    return Ok(Prepared::Skip("welcome step removed"));
+                };
+                let portal = self.config().url("/a");
+                let rendered = templates::welcome_step(&org, &campaign, &affiliate, template, &portal);
                 (affiliate.email.clone(), rendered)
             }
             EmailJob::TaxFormReminder { affiliate_id, year, .. } => {
@@ -145,6 +242,21 @@ impl App {
                 }
                 let rendered = templates::tax_form_reminder(&org, &affiliate, *year);
                 (affiliate.email.clone(), rendered)
+            }
+            EmailJob::PortalSignIn { sign_in_id, .. } => {
+                let Some((link, email_key)) = self.open_sign_in(tx.as_mut(), *sign_in_id).await? else {
+                    return Ok(Prepared::Skip("sign-in link used or expired"));
+                };
+                let Some(affiliate) = tx.get_affiliate_by_email(org_id, &email_key).await? else {
+                    return Ok(Prepared::Skip("affiliate gone"));
+                };
+                // Asked for just now by the person: sent even to an unsubscribed address.
+                let rendered = templates::portal_sign_in(&org, &link);
+                return Ok(Prepared::Send {
+                    to: affiliate.email,
+                    rendered,
+                    org,
+                });
             }
         };
         if tx.is_suppressed(&to.key()).await? {

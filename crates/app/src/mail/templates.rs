@@ -1,7 +1,8 @@
 //! The words of each email, in plain text and HTML. Every value that comes from a person is
 //! HTML-escaped.
 
-use afflux_domain::{Affiliate, Campaign, Organization, Role};
+use afflux_domain::{Affiliate, AffiliateStatus, Campaign, Organization, Role};
+use afflux_domain::{MergeValues, WelcomeSequence, WelcomeStep, render_html, render_text};
 
 pub(super) struct Rendered {
     pub subject: String,
@@ -9,7 +10,7 @@ pub(super) struct Rendered {
     pub html: String,
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -17,7 +18,7 @@ fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn wrap(org: &Organization, body: &str) -> String {
+pub(super) fn wrap(org: &Organization, body: &str) -> String {
     format!(
         "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;color:#1f2328;max-width:560px;margin:auto\">\
          <h2 style=\"color:#0e7c7b\">{}</h2>{body}",
@@ -61,20 +62,96 @@ pub(super) fn team_invite(org: &Organization, role: Role, link: &str) -> Rendere
 }
 
 pub(super) fn affiliate_approved(org: &Organization, campaign: &Campaign, affiliate: &Affiliate) -> Rendered {
-    let link = referral_link(campaign, affiliate);
+    let default = WelcomeSequence::default();
+    welcome_step(org, campaign, affiliate, &default.steps[0], "")
+}
+
+/// A step of the welcome sequence (step 0: the approval email) with its merge fields filled;
+/// every merged value is HTML-escaped in the HTML part.
+pub(super) fn welcome_step(
+    org: &Organization,
+    campaign: &Campaign,
+    affiliate: &Affiliate,
+    step: &WelcomeStep,
+    portal_link: &str,
+) -> Rendered {
+    let values = MergeValues {
+        affiliate_name: affiliate.name.clone().unwrap_or_default(),
+        affiliate_email: affiliate.email.to_string(),
+        campaign_name: campaign.name.clone(),
+        org_name: org.name.clone(),
+        referral_link: referral_link(campaign, affiliate),
+        portal_link: portal_link.to_owned(),
+    };
     Rendered {
-        subject: format!("You're approved for {}", campaign.name),
+        subject: render_text(&step.subject, &values),
+        text: render_text(&step.body, &values),
+        html: wrap(org, &format!("<p>{}</p>", render_html(&step.body, &values))),
+    }
+}
+
+/// A team member learns of a new application.
+pub(super) fn new_application(
+    org: &Organization,
+    campaign: &Campaign,
+    affiliate: &Affiliate,
+    status: AffiliateStatus,
+    link: &str,
+) -> Rendered {
+    let who = affiliate.name.as_deref().unwrap_or(affiliate.email.as_str());
+    let state = if status == AffiliateStatus::Approved {
+        "The campaign approves automatically: they are in."
+    } else {
+        "It is waiting for your decision."
+    };
+    Rendered {
+        subject: format!("New affiliate application for {}", campaign.name),
         text: format!(
-            "Welcome to {} by {}!\n\nYour referral link: {link}\nYour referral code: {}\n",
-            campaign.name, org.name, affiliate.slug
+            "{who} ({}) applied to {}. {state}\n\nReview applications: {link}\n",
+            affiliate.email, campaign.name
         ),
         html: wrap(
             org,
             &format!(
-                "<p>Welcome to <b>{}</b>!</p><p>Your referral link: <a href=\"{l}\">{l}</a><br>Your referral code: <b>{}</b></p>",
+                "<p><b>{}</b> ({}) applied to <b>{}</b>. {state}</p><p><a href=\"{}\">Review applications</a></p>",
+                esc(who),
+                esc(affiliate.email.as_str()),
                 esc(&campaign.name),
-                esc(affiliate.slug.as_str()),
-                l = esc(&link)
+                esc(link)
+            ),
+        ),
+    }
+}
+
+/// The approval email with its sign-in button into the portal.
+pub(super) fn with_portal_sign_in(mut r: Rendered, link: &str) -> Rendered {
+    r.text.push_str(&format!(
+        "\nSign in to your partner portal (this link works once, for 14 days): {link}\n"
+    ));
+    r.html.push_str(&format!(
+        "<p><a href=\"{}\" style=\"display:inline-block;padding:10px 16px;background:#0e7c7b;color:#fff;\
+         border-radius:6px;text-decoration:none\">Open your partner portal</a></p>\
+         <p style=\"font-size:13px;color:#57606a\">The button works once, for 14 days. Afterwards, ask for a new \
+         sign-in link on the portal's sign-in page.</p>",
+        esc(link)
+    ));
+    r
+}
+
+/// A sign-in link the person asked for on the portal's sign-in page.
+pub(super) fn portal_sign_in(org: &Organization, link: &str) -> Rendered {
+    Rendered {
+        subject: format!("Your sign-in link for {}", org.name),
+        text: format!(
+            "Sign in to your partner portal: {link}\n\nThe link works once, for 15 minutes. If you did not ask \
+             for it, ignore this email."
+        ),
+        html: wrap(
+            org,
+            &format!(
+                "<p><a href=\"{}\">Sign in to your partner portal</a></p><p>The link works once, for 15 minutes. \
+                 If you did not ask for it, ignore this email.</p>",
+                esc(link)
             ),
         ),
     }

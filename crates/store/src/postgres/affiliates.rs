@@ -6,7 +6,7 @@ use super::guarded;
 use super::row::{get_id, get_opt_id, get_opt_parsed, get_parsed};
 use crate::{AffiliateFilter, AffiliateRow, Page, StoreResult};
 
-fn affiliate(row: &PgRow) -> StoreResult<Affiliate> {
+pub(super) fn affiliate(row: &PgRow) -> StoreResult<Affiliate> {
     Ok(Affiliate {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,

@@ -3,6 +3,7 @@
 //! checks then writes (team and plan limits) takes [`crate::Tx::lock_org`] first.
 
 mod affiliates;
+mod applications;
 mod audit;
 mod audit_batch;
 mod auth;
@@ -15,9 +16,12 @@ mod crm;
 mod customers;
 mod events;
 mod fx;
+mod imports;
 mod jobs;
 mod orgs;
 mod payouts;
+mod portal;
+mod promo;
 mod reports;
 mod row;
 mod secrets;

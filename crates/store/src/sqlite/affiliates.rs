@@ -5,7 +5,7 @@ use sqlx::{Row, SqliteConnection};
 use super::row::{get_id, get_opt_id, get_opt_parsed, get_parsed, get_ts, ts};
 use crate::{AffiliateFilter, AffiliateRow, Page, StoreResult};
 
-fn affiliate(row: &SqliteRow) -> StoreResult<Affiliate> {
+pub(super) fn affiliate(row: &SqliteRow) -> StoreResult<Affiliate> {
     Ok(Affiliate {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,

@@ -2,6 +2,7 @@
 //! open with `BEGIN IMMEDIATE`, and a pool of read-only readers.
 
 mod affiliates;
+mod applications;
 mod audit;
 mod audit_batch;
 mod auth;
@@ -15,9 +16,12 @@ mod crm;
 mod customers;
 mod events;
 mod fx;
+mod imports;
 mod jobs;
 mod orgs;
 mod payouts;
+mod portal;
+mod promo;
 mod recent_clicks;
 mod reports;
 mod row;

@@ -1,25 +1,33 @@
 //! The [`Tx`] operations, each delegated to the module holding its SQL.
 
+use super::applications;
+use super::imports;
+use crate::RevertCounts;
 use afflux_domain::TaxFormStatus;
 use afflux_domain::{
     Affiliate, AffiliateId, ApiKeyId, Campaign, CampaignId, ClickId, InviteId, JobId, Membership, OrgId, Organization,
     PlanTier, Role, Slug, SubscriptionStatus, UserId,
 };
+use afflux_domain::{Answers, ApplicationForm, MembershipId, OrgProfile, WelcomeSequence};
 use afflux_domain::{
     Commission, CommissionId, Currency, FxRate, LedgerEntry, LedgerEntryId, PayoutItem, PayoutItemId, PayoutRun,
     PayoutRunId,
 };
 use afflux_domain::{Conversion, ConversionId, ConversionProvider, Coupon, CouponId};
+use afflux_domain::{Import, ImportId};
 use afflux_domain::{Integration, IntegrationId, SyncStatus};
 use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::portal;
+use super::promo;
 use super::reports;
 use super::tax;
 use super::{SqliteTx, affiliates, audit, auth, campaigns, clicks, jobs, orgs, suppressions};
 use super::{audit_batch, conversions, coupons, crm, customers, events, secrets, targets};
 use super::{commissions, fx, payouts};
+use crate::{ActivityDay, EarningsTotal, PortalPrefs, PortalSession, PortalSignIn};
 use crate::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, Invite, Job, JobCounts, MemberView, NewJob, Page,
     Session, StoreResult, TeamMember, Tx, User,
@@ -28,6 +36,7 @@ use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, Pay
 use crate::{Balance, CommissionFilter, PayableCommission, PayoutItemFilter, TierStats};
 use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
 use crate::{TaxDocument, TaxForm};
+use afflux_domain::{PromoAsset, PromoAssetId, PromoMove};
 
 #[async_trait]
 impl Tx for SqliteTx {
@@ -617,5 +626,224 @@ impl Tx for SqliteTx {
         at: OffsetDateTime,
     ) -> StoreResult<bool> {
         tax::mark_reminder(&mut self.tx, org, affiliate, year, at).await
+    }
+
+    // Affiliate portal.
+    async fn insert_portal_sign_in(&mut self, link: &PortalSignIn) -> StoreResult<()> {
+        portal::insert_sign_in(&mut self.tx, link).await
+    }
+    async fn get_portal_sign_in(&mut self, id: uuid::Uuid) -> StoreResult<Option<PortalSignIn>> {
+        portal::get_sign_in(&mut self.tx, id).await
+    }
+    async fn get_portal_sign_in_by_hash(&mut self, token_hash: &[u8]) -> StoreResult<Option<PortalSignIn>> {
+        portal::get_sign_in_by_hash(&mut self.tx, token_hash).await
+    }
+    async fn use_portal_sign_in(&mut self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<bool> {
+        portal::use_sign_in(&mut self.tx, id, at).await
+    }
+    async fn count_portal_sign_ins(&mut self, email_key: &str, since: OffsetDateTime) -> StoreResult<i64> {
+        portal::count_sign_ins(&mut self.tx, email_key, since).await
+    }
+    async fn insert_portal_session(&mut self, session: &PortalSession) -> StoreResult<()> {
+        portal::insert_session(&mut self.tx, session).await
+    }
+    async fn get_portal_session(&mut self, token_hash: &[u8]) -> StoreResult<Option<PortalSession>> {
+        portal::get_session(&mut self.tx, token_hash).await
+    }
+    async fn delete_portal_session(&mut self, token_hash: &[u8]) -> StoreResult<bool> {
+        portal::delete_session(&mut self.tx, token_hash).await
+    }
+    async fn list_affiliates_by_email(&mut self, email_key: &str) -> StoreResult<Vec<Affiliate>> {
+        portal::affiliates_by_email(&mut self.tx, email_key).await
+    }
+    async fn update_affiliate_profile(
+        &mut self,
+        org: OrgId,
+        id: AffiliateId,
+        name: Option<&str>,
+        paypal_email: Option<&afflux_domain::Email>,
+    ) -> StoreResult<bool> {
+        portal::update_profile(&mut self.tx, org, id, name, paypal_email).await
+    }
+    async fn get_portal_prefs(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<Option<PortalPrefs>> {
+        portal::get_prefs(&mut self.tx, org, affiliate).await
+    }
+    async fn set_portal_payout_method(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        method: afflux_domain::PayoutRail,
+    ) -> StoreResult<bool> {
+        portal::set_payout_method(&mut self.tx, org, affiliate, method).await
+    }
+    async fn mark_slug_changed(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        previous_slug: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        portal::mark_slug_changed(&mut self.tx, org, affiliate, previous_slug, at).await
+    }
+    async fn unsuppress_email(&mut self, email_key: &str) -> StoreResult<bool> {
+        portal::unsuppress(&mut self.tx, email_key).await
+    }
+    async fn affiliate_earnings(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<EarningsTotal>> {
+        portal::earnings(&mut self.tx, org, affiliate, now).await
+    }
+    async fn affiliate_activity(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        from: time::Date,
+        to: time::Date,
+    ) -> StoreResult<Vec<ActivityDay>> {
+        portal::activity(&mut self.tx, org, affiliate, from, to).await
+    }
+    async fn affiliate_conversion_count(&mut self, org: OrgId, affiliate: AffiliateId) -> StoreResult<i64> {
+        portal::conversion_count(&mut self.tx, org, affiliate).await
+    }
+
+    async fn insert_import(&mut self, import: &Import) -> StoreResult<()> {
+        imports::insert(&mut self.tx, import).await
+    }
+    async fn get_import(&mut self, org: OrgId, id: ImportId) -> StoreResult<Option<Import>> {
+        imports::get(&mut self.tx, org, id).await
+    }
+    async fn get_import_by_idempotency_key(&mut self, org: OrgId, key: &str) -> StoreResult<Option<Import>> {
+        imports::get_by_key(&mut self.tx, org, key).await
+    }
+    async fn list_imports(&mut self, org: OrgId, page: Page) -> StoreResult<Vec<Import>> {
+        imports::list(&mut self.tx, org, page).await
+    }
+    async fn stale_running_imports(&mut self, before: OffsetDateTime) -> StoreResult<Vec<Import>> {
+        imports::stale_running(&mut self.tx, before).await
+    }
+    async fn update_import(&mut self, import: &Import) -> StoreResult<bool> {
+        imports::update(&mut self.tx, import).await
+    }
+    async fn bump_import_notify(&mut self, id: ImportId, sent: i64, failed: i64, skipped: i64) -> StoreResult<()> {
+        imports::bump_notify(&mut self.tx, id, sent, failed, skipped).await
+    }
+    async fn insert_import_skips(&mut self, id: ImportId, skips: &[(i64, &str)]) -> StoreResult<()> {
+        imports::insert_skips(&mut self.tx, id, skips).await
+    }
+    async fn list_import_skips(&mut self, id: ImportId, limit: i64) -> StoreResult<Vec<(i64, String)>> {
+        imports::list_skips(&mut self.tx, id, limit).await
+    }
+    async fn affiliates_by_email(&mut self, org: OrgId, email_keys: &[String]) -> StoreResult<Vec<Affiliate>> {
+        imports::affiliates_by_email(&mut self.tx, org, email_keys).await
+    }
+    async fn campaign_members(
+        &mut self,
+        campaign: CampaignId,
+        affiliates: &[AffiliateId],
+    ) -> StoreResult<Vec<AffiliateId>> {
+        imports::campaign_members(&mut self.tx, campaign, affiliates).await
+    }
+    async fn taken_slugs(&mut self, slug_keys: &[String]) -> StoreResult<Vec<String>> {
+        imports::taken_slugs(&mut self.tx, slug_keys).await
+    }
+    async fn insert_imported_roster(
+        &mut self,
+        id: ImportId,
+        affiliates: &[Affiliate],
+        memberships: &[Membership],
+    ) -> StoreResult<()> {
+        imports::insert_roster(&mut self.tx, id, affiliates, memberships).await
+    }
+    async fn tag_imported_conversions(&mut self, id: ImportId, conversions: &[ConversionId]) -> StoreResult<()> {
+        imports::tag_conversions(&mut self.tx, id, conversions).await
+    }
+    async fn imported_conversions(&mut self, org: OrgId, id: ImportId) -> StoreResult<Vec<ConversionId>> {
+        imports::imported_conversions(&mut self.tx, org, id).await
+    }
+    async fn revert_roster_import(&mut self, org: OrgId, id: ImportId) -> StoreResult<RevertCounts> {
+        imports::revert_roster(&mut self.tx, org, id).await
+    }
+    async fn org_ids(&mut self, limit: i64) -> StoreResult<Vec<OrgId>> {
+        imports::org_ids(&mut self.tx, limit).await
+    }
+
+    async fn insert_promo_asset(&mut self, asset: &PromoAsset, image: Option<&[u8]>) -> StoreResult<()> {
+        promo::insert(&mut self.tx, asset, image).await
+    }
+    async fn list_promo_assets(&mut self, org: OrgId, campaign: CampaignId) -> StoreResult<Vec<PromoAsset>> {
+        promo::list(&mut self.tx, org, campaign).await
+    }
+    async fn get_promo_asset(&mut self, org: OrgId, id: PromoAssetId) -> StoreResult<Option<PromoAsset>> {
+        promo::get(&mut self.tx, org, id).await
+    }
+    async fn get_promo_image(&mut self, id: PromoAssetId) -> StoreResult<Option<(String, Vec<u8>)>> {
+        promo::image(&mut self.tx, id).await
+    }
+    async fn move_promo_asset(&mut self, org: OrgId, id: PromoAssetId, direction: PromoMove) -> StoreResult<bool> {
+        promo::shift(&mut self.tx, org, id, direction).await
+    }
+    async fn delete_promo_asset(&mut self, org: OrgId, id: PromoAssetId) -> StoreResult<bool> {
+        promo::delete(&mut self.tx, org, id).await
+    }
+
+    async fn get_org_profile(&mut self, org: OrgId) -> StoreResult<Option<OrgProfile>> {
+        applications::get_profile(&mut self.tx, org).await
+    }
+    async fn get_org_profile_by_handle(&mut self, handle: &str) -> StoreResult<Option<OrgProfile>> {
+        applications::get_profile_by_handle(&mut self.tx, handle).await
+    }
+    async fn put_org_profile(&mut self, profile: &OrgProfile) -> StoreResult<()> {
+        applications::put_profile(&mut self.tx, profile).await
+    }
+    async fn get_application_form(&mut self, org: OrgId, campaign: CampaignId) -> StoreResult<Option<ApplicationForm>> {
+        applications::get_form(&mut self.tx, org, campaign).await
+    }
+    async fn put_application_form(
+        &mut self,
+        org: OrgId,
+        campaign: CampaignId,
+        form: &ApplicationForm,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        applications::put_form(&mut self.tx, org, campaign, form, at).await
+    }
+    async fn put_application_answers(
+        &mut self,
+        org: OrgId,
+        membership: MembershipId,
+        answers: &Answers,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        applications::put_answers(&mut self.tx, org, membership, answers, at).await
+    }
+    async fn get_application_answers(&mut self, org: OrgId, membership: MembershipId) -> StoreResult<Option<Answers>> {
+        applications::get_answers(&mut self.tx, org, membership).await
+    }
+    async fn get_notification_pref(&mut self, org: OrgId, user: UserId, event_key: &str) -> StoreResult<Option<bool>> {
+        applications::get_pref(&mut self.tx, org, user, event_key).await
+    }
+    async fn set_notification_pref(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        event_key: &str,
+        enabled: bool,
+    ) -> StoreResult<()> {
+        applications::set_pref(&mut self.tx, org, user, event_key, enabled).await
+    }
+    async fn get_welcome_sequence(&mut self, org: OrgId, campaign: CampaignId) -> StoreResult<Option<WelcomeSequence>> {
+        applications::get_welcome(&mut self.tx, org, campaign).await
+    }
+    async fn put_welcome_sequence(
+        &mut self,
+        org: OrgId,
+        campaign: CampaignId,
+        sequence: &WelcomeSequence,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        applications::put_welcome(&mut self.tx, org, campaign, sequence, at).await
     }
 }

@@ -6,15 +6,19 @@
 mod fixtures;
 
 mod affiliates;
+mod applications;
 mod audit;
 mod campaigns;
 mod clicks;
 mod crm;
 mod database;
+mod imports;
 mod isolation;
 mod jobs;
 mod money;
 mod orgs;
+mod portal;
+mod promo;
 mod reports;
 mod suppressions;
 mod tax;

@@ -6,6 +6,7 @@ mod conversion_views;
 mod conversions;
 mod coupons;
 mod crm;
+mod imports;
 mod integrations;
 mod money;
 mod pagination;
@@ -28,7 +29,7 @@ use crate::AppState;
 #[openapi(
     info(title = "Afflux API", description = "Affiliate programs: programs, affiliates, team and API keys. Errors are `{\"error\": code, \"message\": text, \"field\": name}`."),
     modifiers(&BearerAuth),
-    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "integrations"), (name = "money"), (name = "reports"), (name = "public"))
+    tags((name = "programs"), (name = "affiliates"), (name = "team"), (name = "api keys"), (name = "integrations"), (name = "money"), (name = "reports"), (name = "imports"), (name = "public"))
 )]
 struct ApiDoc;
 
@@ -81,6 +82,12 @@ pub fn routes() -> Router<AppState> {
             .routes(routes!(crm::syncs))
             .routes(routes!(crm::retry))
             .routes(routes!(crm::resync))
+            .routes(routes!(imports::import_affiliates))
+            .routes(routes!(imports::import_conversions))
+            .routes(routes!(imports::preview_conversions))
+            .routes(routes!(imports::list_imports))
+            .routes(routes!(imports::get_import))
+            .routes(routes!(imports::revert_import))
             .routes(routes!(money::list_commissions))
             .routes(routes!(money::get_commission))
             .routes(routes!(money::deny_commission))

@@ -73,6 +73,8 @@ struct AffiliatesPage {
     rows: Vec<RowView>,
     pending_count: usize,
     can_manage: bool,
+    /// Owners and Admins may view an affiliate's portal.
+    can_preview: bool,
 }
 
 pub async fn list(
@@ -118,6 +120,7 @@ pub async fn list(
         pending_count: rows.iter().filter(|r| r.pending).count(),
         rows,
         can_manage: user.role.can(Permission::ManageAffiliates),
+        can_preview: user.role.can(Permission::ManageSettings),
     }))
 }
 
@@ -127,6 +130,7 @@ struct RowFragment {
     row: RowView,
     tab: &'static str,
     can_manage: bool,
+    can_preview: bool,
 }
 
 /// A decision form: which campaign membership, which tab to return to, and for rejections a
@@ -210,5 +214,17 @@ async fn decide(
         row,
         tab,
         can_manage: user.role.can(Permission::ManageAffiliates),
+        can_preview: user.role.can(Permission::ManageSettings),
     }))
+}
+
+/// "View as affiliate": the affiliate's portal home as they see it, read-only (Owner, Admin).
+pub async fn portal_preview(
+    State(s): State<AppState>,
+    DashboardUser(user): DashboardUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = id.parse().map_err(|_| PageError(AppError::NotFound("affiliate")))?;
+    let home = s.app.portal_preview(&user.actor(), id).await?;
+    Ok(page::ok(&crate::portal::PreviewPage::new(home)))
 }

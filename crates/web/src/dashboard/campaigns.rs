@@ -15,6 +15,7 @@ use crate::AppState;
 
 /// A campaign as the list shows it, formatted for people.
 struct CampaignRow {
+    id: String,
     name: String,
     slug: String,
     commission: String,
@@ -40,6 +41,7 @@ impl From<Campaign> for CampaignRow {
             AttributionModel::LastTouch => "last touch",
         };
         CampaignRow {
+            id: c.id.to_string(),
             name: c.name,
             slug: c.slug.to_string(),
             commission,

@@ -2,20 +2,26 @@
 //! check; the session lives in an HttpOnly cookie.
 
 mod affiliates;
+mod application_form;
 mod assets;
 mod campaigns;
 mod commissions;
 mod csrf;
+mod imports;
 mod integration_forms;
 mod integrations;
 mod invites;
+mod notification_prefs;
+mod org_profile;
 mod page;
 mod payout_items;
 mod payouts;
+mod promo;
 mod session;
 mod setup;
+mod welcome;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +30,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 use crate::error::ApiError;
+
+/// The portal's pages share the origin check.
+pub(crate) use csrf::check_origin;
 
 /// Pages load only this instance's own script and styles, and nobody may frame them
 /// (clickjacking on the Approve buttons).
@@ -46,6 +55,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/dashboard/affiliates", get(affiliates::list))
         .route("/dashboard/affiliates/{id}/approve", post(affiliates::approve))
         .route("/dashboard/affiliates/{id}/reject", post(affiliates::reject))
+        .route("/dashboard/affiliates/{id}/portal", get(affiliates::portal_preview))
         .route("/dashboard/integrations", get(integrations::list))
         .route("/dashboard/integrations/connect", post(integrations::connect))
         .route(
@@ -80,6 +90,44 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/dashboard/payouts/{id}/items/{item_id}/retry",
             post(payout_items::retry),
         )
+        .route("/dashboard/campaigns/{id}/promo", get(promo::show))
+        .route(
+            "/dashboard/campaigns/{id}/promo/banners",
+            post(promo::upload).layer(DefaultBodyLimit::max(promo::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/dashboard/campaigns/{id}/promo/texts", post(promo::add_text))
+        .route(
+            "/dashboard/campaigns/{id}/promo/{asset_id}/move",
+            post(promo::move_asset),
+        )
+        .route("/dashboard/campaigns/{id}/promo/{asset_id}/delete", post(promo::delete))
+        // Applications: campaign form builder and welcome emails, answers, org settings.
+        .route(
+            "/dashboard/campaigns/{id}/application-form",
+            get(application_form::show).post(application_form::edit),
+        )
+        .route(
+            "/dashboard/campaigns/{id}/welcome",
+            get(welcome::show).post(welcome::edit),
+        )
+        .route("/dashboard/affiliates/{id}/application", get(application_form::answers))
+        .route(
+            "/dashboard/settings/profile",
+            get(org_profile::show).post(org_profile::save),
+        )
+        .route(
+            "/dashboard/settings/notifications",
+            get(notification_prefs::show).post(notification_prefs::save),
+        )
+        .route(
+            "/dashboard/settings/import",
+            get(imports::show)
+                .post(imports::upload)
+                .layer(DefaultBodyLimit::max(imports::UPLOAD_LIMIT)),
+        )
+        .route("/dashboard/settings/import/sample", post(imports::sample))
+        .route("/dashboard/settings/import/{id}", get(imports::detail))
+        .route("/dashboard/settings/import/{id}/revert", post(imports::revert))
         .layer(middleware::from_fn_with_state(state, csrf::check_origin))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

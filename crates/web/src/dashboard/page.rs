@@ -106,6 +106,11 @@ impl IntoResponse for PageError {
                 "Plan upgrade needed",
                 &format!("This needs the {required} plan or higher."),
             ),
+            AppError::PaidPlanRequired { required, .. } => error_page(
+                StatusCode::PAYMENT_REQUIRED,
+                "Paid plan needed",
+                &format!("This needs an active {required} subscription or higher."),
+            ),
             AppError::RateLimited { retry_after_secs } => error_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Slow down",
@@ -161,6 +166,11 @@ impl FormErrors {
                 StatusCode::PAYMENT_REQUIRED,
                 None,
                 format!("this needs the {required} plan or higher"),
+            ),
+            AppError::PaidPlanRequired { required, .. } => (
+                StatusCode::PAYMENT_REQUIRED,
+                None,
+                format!("this needs an active {required} subscription or higher"),
             ),
             AppError::Integration(e) => {
                 let field = match &e {
