@@ -243,13 +243,8 @@ async fn one_import_runs_at_a_time_and_a_dead_one_fails_and_tells_the_owners() {
     let t = TestApp::spawn().await;
     let pro = t.create_program(&t.org.key, program("Pro", "pro")).await;
     let campaign: CampaignId = id(&pro).parse().unwrap();
-    let stale = insert_running(
-        &t,
-        t.org.id,
-        campaign,
-        OffsetDateTime::now_utc() - time::Duration::hours(1),
-    )
-    .await;
+    // Running and fresh: the worker's sweep leaves it alone.
+    let running = insert_running(&t, t.org.id, campaign, OffsetDateTime::now_utc()).await;
 
     let body = json!({ "campaignId": "pro", "rows": [{ "email": "ann@example.com" }] });
     let reply = t.post("/api/v1/affiliates/import", &t.org.key, body.clone()).await;
@@ -264,9 +259,16 @@ async fn one_import_runs_at_a_time_and_a_dead_one_fails_and_tells_the_owners() {
     let reply = t.get(&format!("/api/v1/imports/{}", id(&reply.1)), &t.org.key).await;
     assert_error(&reply, StatusCode::NOT_FOUND, "not_found", None);
 
-    // The worker's own sweep may have got there first.
+    // Its process died an hour ago: the sweep fails it (the worker's own sweep may get there first).
+    {
+        let mut tx = t.server.app.store().write().await.unwrap();
+        let mut import = tx.get_import(t.org.id, running).await.unwrap().unwrap();
+        import.updated_at = OffsetDateTime::now_utc() - time::Duration::hours(1);
+        tx.update_import(&import).await.unwrap();
+        tx.commit().await.unwrap();
+    }
     assert!(t.server.app.fail_stale_imports().await.unwrap() <= 1);
-    let (status, detail) = t.get(&format!("/api/v1/imports/{stale}"), &t.org.key).await;
+    let (status, detail) = t.get(&format!("/api/v1/imports/{running}"), &t.org.key).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(detail["status"], "Failed");
     t.wait_for_email("owner@acme.example", "Migration import failed").await;
