@@ -694,3 +694,41 @@ async fn a_portal_session_never_reaches_another_affiliates_records() {
     // And the brand of one organization cannot preview another's affiliate.
     assert!(p.h.server.app.portal_preview(&globex, jane.id).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_affiliate_claims_the_imported_record_with_its_link() {
+    let p = Portal::start().await;
+    let program = p.h.program("pro", "20", false, AttributionModel::LastTouch).await;
+    let actor = Actor::operator(p.h.org);
+    let input = afflux_app::imports::RosterInput {
+        source: "api".into(),
+        campaign: program.id.to_string(),
+        ..afflux_app::imports::RosterInput::default()
+    };
+    let rows = vec![afflux_importers::CanonicalAffiliate {
+        email: Some("Ann@Imported.test".into()),
+        name: Some("Ann Imported".into()),
+        slug: Some("ann-from-rewardful".into()),
+        ..afflux_importers::CanonicalAffiliate::default()
+    }];
+    let done =
+        p.h.server
+            .app
+            .import_affiliates_json(&actor, input, rows, None)
+            .await
+            .unwrap();
+    assert_eq!(done.import.rows_imported, 1);
+
+    // Signing in with the same address lands on the imported record: no new affiliate, the
+    // referral link with the kept slug already there.
+    let session = p.sign_in("ann@imported.test").await;
+    let links = p.get(&format!("/a/{}/links", p.h.org), Some(&session)).await;
+    assert_eq!(links.status, StatusCode::OK, "{}", links.body);
+    assert!(links.body.contains("via=ann-from-rewardful"), "{}", links.body);
+    let mut tx = p.h.server.app.store().read().await.unwrap();
+    let found = tx
+        .affiliates_by_email(p.h.org, &["ann@imported.test".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "claimed, not duplicated");
+}
