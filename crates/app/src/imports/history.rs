@@ -18,7 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::roster::{check_row_count, rows_fingerprint};
+use super::roster::check_row_count;
 use super::{
     ImportDetail, ImportFile, Progress, Rows, Start, Started, count_reasons, detail, file_error, note_skip, source,
 };
@@ -98,7 +98,7 @@ impl App {
         idempotency_key: Option<String>,
     ) -> AppResult<ImportDetail> {
         check_row_count(rows.len())?;
-        let hash = super::request_hash(&(&input, rows_fingerprint(&rows)));
+        let hash = super::request_hash(&(&input, &rows));
         let start = Start {
             kind: ImportKind::History,
             source: "api",

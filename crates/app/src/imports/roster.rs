@@ -106,7 +106,7 @@ impl App {
     ) -> AppResult<ImportDetail> {
         check_row_count(rows.len())?;
         let note = input.note_html.as_deref().map(super::sanitize_note).transpose()?;
-        let hash = request_hash(&(&input.campaign, &rows_fingerprint(&rows), &note, &input.status_filter));
+        let hash = request_hash(&(&input.campaign, &rows, &note, &input.status_filter));
         let parsed = rows.iter().enumerate().map(|(i, r)| r.parse(i as u64 + 1)).collect();
         let start = Start {
             kind: ImportKind::Roster,
@@ -356,8 +356,4 @@ pub(super) fn check_row_count(n: usize) -> AppResult<()> {
         )));
     }
     Ok(())
-}
-
-pub(super) fn rows_fingerprint<T: Serialize>(rows: &[T]) -> String {
-    super::request_hash(&rows)
 }
