@@ -85,9 +85,11 @@ impl App {
     /// campaign, several and none chosen, not approved, archived) are NotFound: never a redirect
     /// to a URL from the request.
     pub async fn follow_link(&self, slug: &str, campaign: Option<&str>, visit: &Visit) -> AppResult<Redirect> {
-        let (target, campaign) = self.link(slug, campaign).await?.ok_or(AppError::NotFound("link"))?;
+        let target = self.link(slug).await?.ok_or(AppError::NotFound("link"))?;
+        // Borrowed from the cache entry: nothing of it is copied on the hot path.
+        let campaign = target.campaign(campaign).ok_or(AppError::NotFound("link"))?;
         let click = if visit.counts() {
-            match self.record_click(&target, &campaign, visit, ClickSource::Link).await {
+            match self.record_click(&target, campaign, visit, ClickSource::Link).await {
                 Ok(outcome) => Some(outcome),
                 // The visitor still reaches the brand, without a click id: nothing is claimed
                 // that was not committed, and the script on the landing page gets a second try.
@@ -180,22 +182,12 @@ impl App {
         Ok(target.campaigns.iter().find(|c| c.id == click.campaign_id).cloned())
     }
 
-    /// The link cache entry for a slug and the campaign chosen, or None when it leads nowhere.
-    async fn link(&self, slug: &str, campaign: Option<&str>) -> AppResult<Option<(Arc<LinkTarget>, LinkCampaign)>> {
+    /// The link cache entry for a slug, or None when it leads nowhere.
+    async fn link(&self, slug: &str) -> AppResult<Option<Arc<LinkTarget>>> {
         let Ok(slug) = Slug::parse(slug) else {
             return Ok(None);
         };
-        let Some(target) = self
-            .inner
-            .tracking
-            .links
-            .get(self.store().as_ref(), &slug.key())
-            .await?
-        else {
-            return Ok(None);
-        };
-        let chosen = target.campaign(campaign).cloned();
-        Ok(chosen.map(|c| (target, c)))
+        self.inner.tracking.links.get(self.store().as_ref(), &slug.key()).await
     }
 
     async fn record_click(

@@ -2,7 +2,7 @@
 //! SQLite driver is a round trip to its connection thread, and a click batch (begin, insert,
 //! commit) spent most of its time in those round trips. Here a batch is one synchronous
 //! transaction with a cached statement. Its `BEGIN IMMEDIATE` takes turns with the sqlx writer
-//! through SQLite's own lock.
+//! through SQLite's own lock. WAL checkpoints run on a thread of their own (see wal_checkpoint.rs).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,10 +15,12 @@ use rustc_hash::FxBuildHasher;
 
 use super::recent_clicks::{ClickKey, RecentClicks};
 use super::row::ts;
+use super::wal_checkpoint::{self, Checkpointer};
 use crate::{ClickOutcome, NewClick, StoreResult};
 
 pub(super) struct ClickWriter {
     state: Mutex<State>,
+    _checkpoints: Checkpointer,
 }
 
 struct State {
@@ -34,9 +36,13 @@ impl ClickWriter {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Checkpoints are the checkpointer's, not the commits'.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = Checkpointer::start(path, wal_checkpoint::EVERY)?;
         let recent = RecentClicks::load(&conn)?;
         Ok(Self {
             state: Mutex::new(State { conn, recent }),
+            _checkpoints: checkpoints,
         })
     }
 

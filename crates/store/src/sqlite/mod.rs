@@ -30,6 +30,7 @@ mod suppressions;
 mod targets;
 mod tax;
 mod tx;
+mod wal_checkpoint;
 
 use std::str::FromStr;
 use std::time::Duration;
