@@ -36,6 +36,7 @@ pub async fn build_app(settings: &Settings, public_url: String) -> anyhow::Resul
         },
         crm_endpoints: settings.crm_endpoints(),
         paypal_api_base: settings.paypal_api_base.clone().filter(|u| !u.is_empty()),
+        stripe_api_base: settings.stripe_api_base.clone().filter(|u| !u.is_empty()),
         ..AppConfig::default()
     };
     Ok(App::new(store, config, mailer).await?)

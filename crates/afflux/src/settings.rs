@@ -43,6 +43,8 @@ pub struct Settings {
     pub beehiiv_base_url: Option<String>,
     /// PayPal's API base for payouts (the sandbox, or a fake in tests).
     pub paypal_api_base: Option<String>,
+    /// Stripe's API base for Connect transfers (a fake in tests).
+    pub stripe_api_base: Option<String>,
 }
 
 impl Default for Settings {
@@ -70,6 +72,7 @@ impl Default for Settings {
             customerio_eu_base_url: None,
             beehiiv_base_url: None,
             paypal_api_base: None,
+            stripe_api_base: None,
         }
     }
 }

@@ -192,6 +192,7 @@ impl App {
                     email,
                     name,
                     paypal_email: paypal,
+                    stripe_account_id: None,
                     slug,
                     created_at: now,
                 };

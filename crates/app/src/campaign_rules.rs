@@ -5,6 +5,9 @@ use afflux_domain::{
     CampaignRules, CommissionType, CommissionValue, Currency, DEFAULT_HOLD_DAYS, Money, ProductRule, RecurringDuration,
     TierRule, TierThreshold, ValidationError,
 };
+use afflux_domain::{
+    MILESTONE_BODY, MILESTONE_SUBJECT, Milestone, MilestoneThreshold, THANK_YOU_BODY, THANK_YOU_SUBJECT, ThankYouEmail,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::Decimal;
@@ -55,6 +58,72 @@ pub struct RulesInput {
     pub two_tier_percent: Option<u8>,
     /// Pay per click: the most the campaign pays for clicks in all.
     pub cpc_budget: Option<Decimal>,
+    /// The "thank you" email sent for each commission earned (off by default).
+    pub thank_you_email: Option<ThankYouInput>,
+    /// Sales milestones, each announced to an affiliate once.
+    #[serde(default)]
+    pub milestones: Vec<MilestoneInput>,
+}
+
+/// `{"enabled": true, "subject": "…", "body": "…"}`; subject and body default to Afflux's
+/// wording and take the merge fields of partner emails.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ThankYouInput {
+    pub enabled: bool,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+/// A milestone: reached at `minSales` sales, or at `minTotalSales` of sales in `currency`
+/// (the campaign currency by default).
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MilestoneInput {
+    pub name: String,
+    pub min_sales: Option<i64>,
+    pub min_total_sales: Option<Decimal>,
+    pub currency: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+fn milestone(i: usize, m: &MilestoneInput, campaign_currency: Currency) -> Result<Milestone, ValidationError> {
+    let field = |name: &str| format!("rules.milestones[{i}].{name}");
+    let threshold = match (m.min_sales, &m.min_total_sales) {
+        (Some(count), None) if m.currency.is_none() => MilestoneThreshold::SalesCount { count },
+        (None, Some(total)) => {
+            let currency = match &m.currency {
+                Some(code) => Currency::parse(code).map_err(|e| ValidationError {
+                    field: field("currency"),
+                    ..e
+                })?,
+                None => campaign_currency,
+            };
+            MilestoneThreshold::SalesTotal {
+                minor: amount(&field("minTotalSales"), total, currency)?,
+                currency,
+            }
+        }
+        (Some(_), None) => {
+            return Err(ValidationError::new(
+                field("currency"),
+                "only a minTotalSales has a currency",
+            ));
+        }
+        _ => {
+            return Err(ValidationError::new(
+                field("minSales"),
+                "give exactly one of minSales and minTotalSales",
+            ));
+        }
+    };
+    Ok(Milestone {
+        name: m.name.trim().to_owned(),
+        threshold,
+        subject: m.subject.clone().unwrap_or_else(|| MILESTONE_SUBJECT.into()),
+        body: m.body.clone().unwrap_or_else(|| MILESTONE_BODY.into()),
+    })
 }
 
 fn rate(field: &str, r: &RateInput, currency: Currency) -> Result<CommissionValue, ValidationError> {
@@ -120,6 +189,21 @@ impl RulesInput {
                 .as_ref()
                 .map(|d| amount("rules.cpcBudget", d, currency))
                 .transpose()?,
+            thank_you_email: self
+                .thank_you_email
+                .as_ref()
+                .map(|t| ThankYouEmail {
+                    enabled: t.enabled,
+                    subject: t.subject.clone().unwrap_or_else(|| THANK_YOU_SUBJECT.into()),
+                    body: t.body.clone().unwrap_or_else(|| THANK_YOU_BODY.into()),
+                })
+                .unwrap_or_default(),
+            milestones: self
+                .milestones
+                .iter()
+                .enumerate()
+                .map(|(i, m)| milestone(i, m, currency))
+                .collect::<Result<_, _>>()?,
         };
         rules.validate()?;
         Ok(rules)
@@ -162,6 +246,33 @@ impl RulesInput {
                 .collect(),
             two_tier_percent: rules.two_tier_percent,
             cpc_budget: rules.cpc_budget_minor.map(major),
+            thank_you_email: Some(ThankYouInput {
+                enabled: rules.thank_you_email.enabled,
+                subject: Some(rules.thank_you_email.subject.clone()),
+                body: Some(rules.thank_you_email.body.clone()),
+            }),
+            milestones: rules
+                .milestones
+                .iter()
+                .map(|m| {
+                    let (min_sales, min_total_sales, currency) = match m.threshold {
+                        MilestoneThreshold::SalesCount { count } => (Some(count), None, None),
+                        MilestoneThreshold::SalesTotal { minor, currency } => (
+                            None,
+                            Some(Decimal(Money::new(minor, currency).major_string())),
+                            Some(currency.code().to_owned()),
+                        ),
+                    };
+                    MilestoneInput {
+                        name: m.name.clone(),
+                        min_sales,
+                        min_total_sales,
+                        currency,
+                        subject: Some(m.subject.clone()),
+                        body: Some(m.body.clone()),
+                    }
+                })
+                .collect(),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct AppConfig {
     pub crm_endpoints: afflux_integrations::crm::Endpoints,
     /// PayPal's API base (`AFFLUX_PAYPAL_API_BASE`; the live API by default).
     pub paypal_api_base: Option<String>,
+    /// Stripe's API base (`AFFLUX_STRIPE_API_BASE`; the live API by default).
+    pub stripe_api_base: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -39,6 +41,7 @@ impl Default for AppConfig {
             click_writer: crate::tracking::WriterConfig::default(),
             crm_endpoints: afflux_integrations::crm::Endpoints::default(),
             paypal_api_base: None,
+            stripe_api_base: None,
         }
     }
 }

@@ -487,6 +487,7 @@ fn campaign_input(
             products: vec![],
             two_tier_percent,
             cpc_budget: None,
+            ..RulesInput::default()
         }),
     }
 }

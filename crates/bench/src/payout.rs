@@ -117,7 +117,12 @@ pub async fn run(o: &Options) -> anyhow::Result<()> {
     );
 
     let mut tx = app.store().read().await?;
-    let left = tx.payable_commissions(seeded.org, None).await?.len();
+    let left: i64 = tx
+        .payable_totals(seeded.org, None)
+        .await?
+        .iter()
+        .map(|t| t.commissions)
+        .sum();
     let in_items = tx
         .list_commissions(seeded.org, &CommissionFilter::default(), Page::ALL)
         .await?

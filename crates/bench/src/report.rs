@@ -253,6 +253,7 @@ async fn affiliates(
             email: Email::parse(&format!("rep{i}@bench.example"))?,
             name: Some(format!("Affiliate {i}")),
             paypal_email: None,
+            stripe_account_id: None,
             slug: Slug::parse(&format!("rep-{i}"))?,
             created_at: now,
         };

@@ -64,8 +64,49 @@ pub struct Affiliate {
     pub email: Email,
     pub name: Option<String>,
     pub paypal_email: Option<Email>,
+    /// The affiliate's Stripe connected account (`acct_…`), where Stripe Connect payouts go.
+    pub stripe_account_id: Option<StripeAccountId>,
     pub slug: Slug,
     pub created_at: OffsetDateTime,
+}
+
+/// A Stripe connected account id: `acct_` and letters or digits, as Stripe issues them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct StripeAccountId(String);
+
+impl StripeAccountId {
+    pub fn parse(field: &str, input: &str) -> Result<Self, ValidationError> {
+        let id = input.trim();
+        let well_formed = id
+            .strip_prefix("acct_")
+            .is_some_and(|rest| (1..=64).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if well_formed {
+            Ok(Self(id.to_owned()))
+        } else {
+            Err(ValidationError::new(
+                field,
+                "must be a Stripe connected account id, acct_ followed by letters and digits",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for StripeAccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for StripeAccountId {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse("stripeAccountId", s)
+    }
 }
 
 /// An affiliate's membership in one campaign.
@@ -102,5 +143,24 @@ mod tests {
         assert!(Approved.apply(StatusAction::Reject).is_err());
         assert!(Pending.apply(StatusAction::Pause).is_err());
         assert!(Approved.earns() && !Paused.earns() && !Banned.earns());
+    }
+
+    #[test]
+    fn stripe_account_ids_are_acct_and_alphanumerics() {
+        assert_eq!(
+            StripeAccountId::parse("f", " acct_1Nv0FGQ9RKHgCVdK ").unwrap().as_str(),
+            "acct_1Nv0FGQ9RKHgCVdK"
+        );
+        for bad in [
+            "",
+            "acct_",
+            "cus_123",
+            "acct_1/../balance",
+            "acct_1 2",
+            "jane@brand.test",
+        ] {
+            assert_eq!(StripeAccountId::parse("f", bad).unwrap_err().field, "f", "{bad}");
+        }
+        assert!(StripeAccountId::parse("f", &format!("acct_{}", "a".repeat(65))).is_err());
     }
 }

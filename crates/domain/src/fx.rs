@@ -105,8 +105,9 @@ fn number(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
-/// An exact positive decimal in millionths, more than 6 decimals rounded by the one rule.
-fn parse_micros(s: &str) -> Option<i64> {
+/// An exact positive decimal in millionths, more than 6 decimals rounded by the one rule
+/// (the ECB file's rates, and those given to the API).
+pub fn parse_micros(s: &str) -> Option<i64> {
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     let digits = |p: &str, max: usize| p.len() <= max && p.bytes().all(|b| b.is_ascii_digit());
     if whole.is_empty() || !digits(whole, 12) || !digits(frac, 18) || (s.contains('.') && frac.is_empty()) {

@@ -19,6 +19,7 @@ mod ids;
 mod import;
 mod leads;
 mod ledger;
+mod merge;
 mod money;
 mod named;
 mod notification_prefs;
@@ -33,8 +34,11 @@ mod team;
 mod text;
 mod tracking;
 mod welcome;
+// --- partner emails
+mod milestones;
+mod partner_emails;
 
-pub use affiliate::{Affiliate, AffiliateStatus, Membership, StatusAction};
+pub use affiliate::{Affiliate, AffiliateStatus, Membership, StatusAction, StripeAccountId};
 pub use attribution::{Attribution, AttributionContext, Signal, SignalKind, Unattributed, attribute};
 pub use campaign::{AttributionModel, Campaign, CommissionModel, CommissionType, CommissionValue};
 pub use commission::{commission_after_refund, commission_for};
@@ -53,7 +57,7 @@ pub use form::{
     ADDRESS_PARTS, ALIAS_KEY, AnswerValue, Answers, ApplicationForm, EMAIL_KEY, FieldError, FieldInput, FieldType,
     FormField, NAME_KEY,
 };
-pub use fx::{FxRate, convert, parse_ecb_csv};
+pub use fx::{FxRate, convert, parse_ecb_csv, parse_micros};
 pub use ids::ImportId;
 pub use ids::PromoAssetId;
 pub use ids::{
@@ -63,6 +67,7 @@ pub use ids::{
 pub use import::{Import, ImportKind, ImportStatus};
 pub use leads::lead_disqualification;
 pub use ledger::{Commission, CommissionKind, LedgerEntry, LedgerKind};
+pub use merge::{MergeSource, html_escape, render_html, render_text};
 pub use money::{Money, round_div};
 pub use notification_prefs::NotificationEvent;
 pub use org::{Organization, PlanGate, PlanTier, SubscriptionStatus};
@@ -70,7 +75,8 @@ pub use org_profile::{
     DEFAULT_BRAND_COLOR, OrgProfile, handle_from_name, parse_brand_color, parse_handle, text_color_on,
 };
 pub use payout::{
-    PayoutItem, PayoutRail, PayoutRun, PayoutStatus, PaypalRow, PlannedItem, paypal_mass_payment_csv, plan_payouts,
+    PayableTotal, PayoutItem, PayoutRail, PayoutRun, PayoutStatus, PaypalRow, PlannedItem, paypal_mass_payment_csv,
+    plan_payouts,
 };
 pub use promo::{
     MAX_PROMO_IMAGE_BYTES, PROMO_BODY_MAX, PROMO_TITLE_MAX, PromoAsset, PromoImage, PromoKind, PromoMove,
@@ -88,4 +94,10 @@ pub use tax::{
 pub use team::{ApiScope, Permission, Role};
 pub use text::{bounded_text, optional_text, web_url};
 pub use tracking::ClickSource;
-pub use welcome::{MERGE_FIELDS, MergeValues, WelcomeSequence, WelcomeStep, html_escape, render_html, render_text};
+pub use welcome::{MERGE_FIELDS, MergeValues, WelcomeSequence, WelcomeStep};
+// --- partner emails
+pub use milestones::{
+    MAX_MILESTONES, MILESTONE_BODY, MILESTONE_SUBJECT, Milestone, MilestoneThreshold, NewlyReached, SalesTotals,
+    newly_reached, validate_milestones,
+};
+pub use partner_emails::{PARTNER_MERGE_FIELDS, PartnerValues, THANK_YOU_BODY, THANK_YOU_SUBJECT, ThankYouEmail};

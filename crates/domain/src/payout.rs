@@ -7,10 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::named::named_enum;
-use crate::{
-    AffiliateId, CommissionId, Currency, LedgerEntryId, Money, OrgId, PayoutItemId, PayoutRunId, UserId,
-    ValidationError,
-};
+use crate::{AffiliateId, Currency, LedgerEntryId, Money, OrgId, PayoutItemId, PayoutRunId, UserId, ValidationError};
 
 named_enum!(
     /// How a run pays: PayPal (mass-payment CSV or the Payouts API), Stripe Connect transfers,
@@ -51,17 +48,31 @@ pub struct PayoutItem {
     pub updated_at: OffsetDateTime,
 }
 
-/// What a run would pay one affiliate in one currency, and the movements it settles.
+/// Approved commissions no payout item holds, of one affiliate in one currency from one
+/// campaign: their sum and count, and that campaign's minimum payout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayableTotal {
+    pub affiliate_id: AffiliateId,
+    pub amount: Money,
+    pub commissions: i64,
+    pub minimum_payout_minor: i64,
+}
+
+/// What a run would pay one affiliate in one currency: every payable commission of theirs in
+/// that currency (a run takes them all, so only their count and sum are planned) and the
+/// clawbacks it nets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedItem {
     pub affiliate_id: AffiliateId,
+    /// Commissions net of clawbacks.
     pub amount: Money,
-    pub commission_ids: Vec<CommissionId>,
+    pub commissions: i64,
+    /// The commissions' sum before netting.
+    pub commissions_minor: i64,
     pub clawback_ids: Vec<LedgerEntryId>,
 }
 
-/// Plans one item per affiliate and currency from approved commissions
-/// `(affiliate, amount, minimum_payout_minor of its campaign, id)` and open clawbacks
+/// Plans one item per affiliate and currency from what is payable and the open clawbacks
 /// `(affiliate, negative amount, ledger entry)`.
 ///
 /// An item nets the affiliate's commissions with their clawbacks in the same currency; it is
@@ -69,36 +80,35 @@ pub struct PlannedItem {
 /// commissions' campaigns (the strictest campaign decides, so no campaign pays below its
 /// minimum; the minimum is compared in the item's currency). Everything else stays open for a
 /// later run: commissions under the minimum, clawbacks with nothing to net against. Items come
-/// by affiliate, then currency code; ids keep their input order.
-pub fn plan_payouts(
-    payable: &[(AffiliateId, Money, i64, CommissionId)],
-    clawbacks: &[(AffiliateId, Money, LedgerEntryId)],
-) -> Vec<PlannedItem> {
+/// by affiliate, then currency code; clawback ids keep their input order.
+pub fn plan_payouts(payable: &[PayableTotal], clawbacks: &[(AffiliateId, Money, LedgerEntryId)]) -> Vec<PlannedItem> {
     struct Group {
         currency: Currency,
-        total: i128,
+        commissions: i64,
+        commissions_minor: i128,
+        clawbacks_minor: i128,
         minimum: i64,
-        commission_ids: Vec<CommissionId>,
         clawback_ids: Vec<LedgerEntryId>,
     }
     let mut groups: BTreeMap<(AffiliateId, &'static str), Group> = BTreeMap::new();
-    for &(affiliate_id, amount, minimum, id) in payable {
+    for p in payable {
         let group = groups
-            .entry((affiliate_id, amount.currency.code()))
+            .entry((p.affiliate_id, p.amount.currency.code()))
             .or_insert_with(|| Group {
-                currency: amount.currency,
-                total: 0,
-                minimum,
-                commission_ids: Vec::new(),
+                currency: p.amount.currency,
+                commissions: 0,
+                commissions_minor: 0,
+                clawbacks_minor: 0,
+                minimum: p.minimum_payout_minor,
                 clawback_ids: Vec::new(),
             });
-        group.total += i128::from(amount.minor);
-        group.minimum = group.minimum.max(minimum);
-        group.commission_ids.push(id);
+        group.commissions += p.commissions;
+        group.commissions_minor += i128::from(p.amount.minor);
+        group.minimum = group.minimum.max(p.minimum_payout_minor);
     }
     for &(affiliate_id, amount, id) in clawbacks {
         if let Some(group) = groups.get_mut(&(affiliate_id, amount.currency.code())) {
-            group.total += i128::from(amount.minor);
+            group.clawbacks_minor += i128::from(amount.minor);
             group.clawback_ids.push(id);
         }
     }
@@ -106,11 +116,13 @@ pub fn plan_payouts(
         .into_iter()
         .filter_map(|((affiliate_id, _), g)| {
             // A total beyond i64 cannot be paid as one amount: it stays open.
-            let minor = i64::try_from(g.total).ok()?;
+            let minor = i64::try_from(g.commissions_minor + g.clawbacks_minor).ok()?;
+            let commissions_minor = i64::try_from(g.commissions_minor).ok()?;
             (minor > 0 && minor >= g.minimum).then(|| PlannedItem {
                 affiliate_id,
                 amount: Money::new(minor, g.currency),
-                commission_ids: g.commission_ids,
+                commissions: g.commissions,
+                commissions_minor,
                 clawback_ids: g.clawback_ids,
             })
         })
@@ -227,10 +239,6 @@ mod tests {
         AffiliateId(Uuid::from_u128(n))
     }
 
-    fn cid(n: u128) -> CommissionId {
-        CommissionId(Uuid::from_u128(n))
-    }
-
     fn lid(n: u128) -> LedgerEntryId {
         LedgerEntryId(Uuid::from_u128(n))
     }
@@ -239,13 +247,22 @@ mod tests {
         Money::new(minor, Currency::USD)
     }
 
+    fn total(affiliate: u128, amount: Money, commissions: i64, minimum: i64) -> PayableTotal {
+        PayableTotal {
+            affiliate_id: aff(affiliate),
+            amount,
+            commissions,
+            minimum_payout_minor: minimum,
+        }
+    }
+
     #[test]
     fn nets_clawbacks_per_affiliate_and_currency() {
         let payable = [
-            (aff(2), usd(3000), 0, cid(1)),
-            (aff(1), Money::new(500, Currency::EUR), 0, cid(2)),
-            (aff(1), usd(2000), 0, cid(3)),
-            (aff(2), usd(1000), 0, cid(4)),
+            total(2, usd(3000), 2, 0),
+            total(1, Money::new(500, Currency::EUR), 1, 0),
+            total(1, usd(2000), 1, 0),
+            total(2, usd(1000), 3, 0),
         ];
         let clawbacks = [
             (aff(2), usd(-1500), lid(1)),
@@ -258,7 +275,8 @@ mod tests {
                 (
                     p.affiliate_id,
                     p.amount,
-                    p.commission_ids.clone(),
+                    p.commissions,
+                    p.commissions_minor,
                     p.clawback_ids.clone(),
                 )
             })
@@ -266,23 +284,23 @@ mod tests {
         assert_eq!(
             got,
             [
-                (aff(1), Money::new(500, Currency::EUR), vec![cid(2)], vec![]),
-                (aff(1), usd(2000), vec![cid(3)], vec![]),
-                (aff(2), usd(2500), vec![cid(1), cid(4)], vec![lid(1)]),
+                (aff(1), Money::new(500, Currency::EUR), 1, 500, vec![]),
+                (aff(1), usd(2000), 1, 2000, vec![]),
+                (aff(2), usd(2500), 5, 4000, vec![lid(1)]),
             ]
         );
     }
 
     #[test]
     fn the_strictest_minimum_and_a_positive_net_are_required() {
-        let payable = [(aff(1), usd(3000), 1000, cid(1)), (aff(1), usd(500), 5000, cid(2))];
+        let payable = [total(1, usd(3000), 1, 1000), total(1, usd(500), 1, 5000)];
         assert!(plan_payouts(&payable, &[]).is_empty());
         assert_eq!(plan_payouts(&payable[..1], &[])[0].amount, usd(3000));
-        let exactly = [(aff(1), usd(5000), 5000, cid(1))];
+        let exactly = [total(1, usd(5000), 1, 5000)];
         assert_eq!(plan_payouts(&exactly, &[]).len(), 1);
         let wiped = [(aff(1), usd(-5000), lid(1))];
         assert!(plan_payouts(&exactly, &wiped).is_empty());
-        let zero_minimum_zero_net = [(aff(1), usd(0), 0, cid(1))];
+        let zero_minimum_zero_net = [total(1, usd(0), 1, 0)];
         assert!(plan_payouts(&zero_minimum_zero_net, &[]).is_empty());
     }
 
@@ -291,13 +309,12 @@ mod tests {
     proptest! {
         #[test]
         fn a_plan_accounts_for_every_amount_once(
-            commissions in prop::collection::vec((0u128..4, 0usize..3, 0i64..10_000, 0i64..8_000), 0..40),
+            totals in prop::collection::vec((0u128..4, 0usize..3, 0i64..10_000, 1i64..50, 0i64..8_000), 0..40),
             claws in prop::collection::vec((0u128..4, 0usize..3, -10_000i64..0), 0..15),
         ) {
-            let payable: Vec<_> = commissions
+            let payable: Vec<_> = totals
                 .iter()
-                .enumerate()
-                .map(|(i, &(a, c, minor, min))| (aff(a), Money::new(minor, CURRENCIES[c]), min, cid(i as u128)))
+                .map(|&(a, c, minor, n, min)| total(a, Money::new(minor, CURRENCIES[c]), n, min))
                 .collect();
             let clawbacks: Vec<_> = claws
                 .iter()
@@ -306,18 +323,20 @@ mod tests {
                 .collect();
             let plan = plan_payouts(&payable, &clawbacks);
 
-            let mut seen_commissions = HashSet::new();
             let mut seen_clawbacks = HashSet::new();
             for item in &plan {
                 prop_assert!(item.amount.minor > 0);
-                let mut sum = 0;
-                for id in &item.commission_ids {
-                    prop_assert!(seen_commissions.insert(*id));
-                    let (a, m, min, _) = payable.iter().find(|p| p.3 == *id).unwrap();
-                    prop_assert_eq!((*a, m.currency), (item.affiliate_id, item.amount.currency));
-                    prop_assert!(item.amount.minor >= *min);
-                    sum += m.minor;
+                // The item takes every payable commission of its affiliate and currency.
+                let mine: Vec<_> = payable
+                    .iter()
+                    .filter(|p| (p.affiliate_id, p.amount.currency) == (item.affiliate_id, item.amount.currency))
+                    .collect();
+                prop_assert_eq!(item.commissions, mine.iter().map(|p| p.commissions).sum::<i64>());
+                prop_assert_eq!(item.commissions_minor, mine.iter().map(|p| p.amount.minor).sum::<i64>());
+                for p in &mine {
+                    prop_assert!(item.amount.minor >= p.minimum_payout_minor);
                 }
+                let mut sum = item.commissions_minor;
                 for id in &item.clawback_ids {
                     prop_assert!(seen_clawbacks.insert(*id));
                     let (a, m, _) = clawbacks.iter().find(|c| c.2 == *id).unwrap();
@@ -326,11 +345,12 @@ mod tests {
                 }
                 prop_assert_eq!(sum, item.amount.minor);
             }
+            let planned_key = |a: AffiliateId, c: Currency| plan.iter().any(|p| (p.affiliate_id, p.amount.currency) == (a, c));
             for currency in CURRENCIES {
-                let input: i64 = payable.iter().map(|p| p.1).chain(clawbacks.iter().map(|c| c.1))
+                let input: i64 = payable.iter().map(|p| p.amount).chain(clawbacks.iter().map(|c| c.1))
                     .filter(|m| m.currency == currency).map(|m| m.minor).sum();
                 let planned: i64 = plan.iter().filter(|p| p.amount.currency == currency).map(|p| p.amount.minor).sum();
-                let open: i64 = payable.iter().filter(|p| !seen_commissions.contains(&p.3)).map(|p| p.1)
+                let open: i64 = payable.iter().filter(|p| !planned_key(p.affiliate_id, p.amount.currency)).map(|p| p.amount)
                     .chain(clawbacks.iter().filter(|c| !seen_clawbacks.contains(&c.2)).map(|c| c.1))
                     .filter(|m| m.currency == currency).map(|m| m.minor).sum();
                 prop_assert_eq!(planned + open, input);

@@ -69,6 +69,10 @@ pub struct CampaignRules {
     pub two_tier_percent: Option<u8>,
     /// Pay per click: the most the campaign pays for clicks in all, minor units. `None`: no cap.
     pub cpc_budget_minor: Option<i64>,
+    /// The "thank you" email for each commission earned (off by default).
+    pub thank_you_email: crate::ThankYouEmail,
+    /// Sales milestones, each announced by email once per affiliate.
+    pub milestones: Vec<crate::Milestone>,
 }
 
 impl Default for CampaignRules {
@@ -81,6 +85,8 @@ impl Default for CampaignRules {
             products: Vec::new(),
             two_tier_percent: None,
             cpc_budget_minor: None,
+            thank_you_email: crate::ThankYouEmail::default(),
+            milestones: Vec::new(),
         }
     }
 }
@@ -133,6 +139,8 @@ impl CampaignRules {
             }
             validate_commission(format!("rules.products[{i}].commission"), product.commission)?;
         }
+        self.thank_you_email.validate()?;
+        crate::validate_milestones(&self.milestones)?;
         Ok(())
     }
 }

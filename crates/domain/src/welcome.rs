@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ValidationError;
+use crate::merge::{MergeSource, check_subject, check_template};
 
 /// The merge fields a template may use.
 pub const MERGE_FIELDS: &[&str] = &[
@@ -58,7 +59,7 @@ pub struct MergeValues {
     pub portal_link: String,
 }
 
-impl MergeValues {
+impl MergeSource for MergeValues {
     fn get(&self, field: &str) -> Option<&str> {
         Some(match field {
             "affiliate.name" => &self.affiliate_name,
@@ -72,69 +73,6 @@ impl MergeValues {
     }
 }
 
-pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// Splits a template into literal text and `{{field}}` names (spaces inside braces allowed).
-fn pieces(template: &str) -> Vec<(bool, &str)> {
-    let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start + 2..].find("}}") else { break };
-        out.push((false, &rest[..start]));
-        out.push((true, rest[start + 2..start + 2 + len].trim()));
-        rest = &rest[start + 4 + len..];
-    }
-    out.push((false, rest));
-    out
-}
-
-/// The template with its merge fields filled in, as plain text.
-pub fn render_text(template: &str, values: &MergeValues) -> String {
-    pieces(template)
-        .into_iter()
-        .map(|(field, s)| if field { values.get(s).unwrap_or_default() } else { s })
-        .collect()
-}
-
-/// The template as HTML: the brand's text and every merged value escaped, line breaks kept, and
-/// the links made clickable.
-pub fn render_html(template: &str, values: &MergeValues) -> String {
-    let mut html = String::new();
-    for (field, s) in pieces(template) {
-        if !field {
-            html.push_str(&html_escape(s).replace('\n', "<br>\n"));
-            continue;
-        }
-        let value = html_escape(values.get(s).unwrap_or_default());
-        if matches!(s, "referral_link" | "portal_link") {
-            html.push_str(&format!("<a href=\"{value}\">{value}</a>"));
-        } else {
-            html.push_str(&value);
-        }
-    }
-    html
-}
-
-fn check_template(field: &str, template: &str, max: usize) -> Result<String, ValidationError> {
-    let template = crate::bounded_text(field, template, max)?;
-    for (is_field, name) in pieces(&template) {
-        if is_field && !MERGE_FIELDS.contains(&name) {
-            return Err(ValidationError::with_code(
-                field,
-                "unknown_merge_field",
-                format!("{{{{{name}}}}} is not a merge field"),
-            ));
-        }
-    }
-    Ok(template)
-}
-
 impl WelcomeStep {
     /// Checks a step as the brand typed it: step 0 is sent at approval, follow-ups 1–365 days later.
     pub fn parse(index: usize, delay_days: i32, subject: &str, body: &str) -> Result<Self, ValidationError> {
@@ -145,13 +83,10 @@ impl WelcomeStep {
                 format!("a follow-up is sent 1 to {MAX_DELAY_DAYS} days after approval"),
             ));
         }
-        if subject.contains('\n') || subject.contains('\r') {
-            return Err(ValidationError::new("subject", "must be one line"));
-        }
         Ok(Self {
             delay_days: if index == 0 { 0 } else { delay_days },
-            subject: check_template("subject", subject, 200)?,
-            body: check_template("body", body, 10_000)?,
+            subject: check_subject("subject", subject, MERGE_FIELDS)?,
+            body: check_template("body", body, 10_000, MERGE_FIELDS)?,
         })
     }
 }
@@ -190,6 +125,7 @@ impl WelcomeSequence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::merge::{render_html, render_text};
 
     fn values() -> MergeValues {
         MergeValues {

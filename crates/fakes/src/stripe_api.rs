@@ -1,5 +1,6 @@
-//! Fake of the Stripe API v1 as far as Connect transfers go: the secret key as Bearer (or as
-//! Basic user name), form-encoded bodies, errors as `{"error":{type,code,message,param}}`, the
+//! Fake of the Stripe API v1 as far as Connect payouts go (transfers and their list, the
+//! balance, accounts): the secret key as Bearer (or as Basic user name), form-encoded bodies,
+//! errors as `{"error":{type,code,message,param}}`, the
 //! platform's balance per currency, connected accounts, and `Idempotency-Key` as Stripe
 //! documents it: the first answer is saved once execution begins (errors included) and
 //! replayed with `Idempotent-Replayed: true`; the key with other parameters is an
@@ -46,6 +47,7 @@ pub struct Transfer {
     pub currency: String,
     pub destination: String,
     pub description: Option<String>,
+    pub transfer_group: Option<String>,
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -95,8 +97,9 @@ impl StripeFake {
             journal: Journal::default(),
         };
         let routes = Router::new()
-            .route("/v1/transfers", post(create_transfer))
+            .route("/v1/transfers", post(create_transfer).get(list_transfers))
             .route("/v1/accounts/{id}", get(account))
+            .route("/v1/balance", get(balance))
             .fallback(unrecognized);
         let running = front::serve(fake.clone(), routes).await;
         (fake, running)
@@ -454,6 +457,7 @@ impl Platform {
             currency,
             destination,
             description: params.get("description").cloned(),
+            transfer_group: params.get("transfer_group").cloned(),
             metadata: params
                 .iter()
                 .filter_map(|(name, value)| Some((metadata_key(name)?.to_owned(), value.clone())))
@@ -499,8 +503,82 @@ fn transfer_json(transfer: &Transfer) -> Value {
         "reversed": false,
         "source_transaction": null,
         "source_type": "card",
-        "transfer_group": null,
+        "transfer_group": transfer.transfer_group,
     })
+}
+
+/// `GET /v1/transfers`, newest first, filtered by `transfer_group` and `destination`, paged by
+/// `limit` (1–100, default 10) and `starting_after`.
+async fn list_transfers(State(fake): State<StripeFake>, uri: Uri) -> Response {
+    let params: BTreeMap<String, String> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(l)) if (1..=100).contains(&l) => l,
+        Some(_) => {
+            return invalid(
+                "parameter_invalid_integer",
+                "limit",
+                "This value must be between 1 and 100.",
+            );
+        }
+    };
+    let state = fake.state.lock();
+    let matching: Vec<&Transfer> = state
+        .transfers
+        .iter()
+        .rev()
+        .filter(|t| {
+            params
+                .get("transfer_group")
+                .is_none_or(|g| t.transfer_group.as_ref() == Some(g))
+        })
+        .filter(|t| params.get("destination").is_none_or(|d| &t.destination == d))
+        .collect();
+    let start = match params.get("starting_after") {
+        None => 0,
+        Some(after) => match matching.iter().position(|t| &t.id == after) {
+            Some(at) => at + 1,
+            None => {
+                return invalid(
+                    "resource_missing",
+                    "starting_after",
+                    &format!("No such transfer: '{after}'"),
+                );
+            }
+        },
+    };
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|t| transfer_json(t))
+        .collect();
+    let has_more = matching.len() > start + page.len();
+    reply(
+        StatusCode::OK,
+        json!({ "object": "list", "data": page, "has_more": has_more, "url": "/v1/transfers" }),
+    )
+}
+
+/// The platform's balance: what is available per currency, nothing pending.
+async fn balance(State(fake): State<StripeFake>) -> Response {
+    let state = fake.state.lock();
+    let available: Vec<Value> = state
+        .balance
+        .iter()
+        .map(|(currency, amount)| json!({ "amount": amount, "currency": currency, "source_types": { "card": amount } }))
+        .collect();
+    let pending: Vec<Value> = state
+        .balance
+        .keys()
+        .map(|currency| json!({ "amount": 0, "currency": currency, "source_types": { "card": 0 } }))
+        .collect();
+    reply(
+        StatusCode::OK,
+        json!({ "object": "balance", "available": available, "pending": pending, "livemode": false }),
+    )
 }
 
 /// An account the platform has not connected answers 403 `account_invalid` (the status and

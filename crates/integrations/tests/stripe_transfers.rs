@@ -209,16 +209,80 @@ async fn server_errors_are_unavailable_and_a_saved_500_is_replayed() {
     // Nothing was saved under the key at the edge: the retry pays.
     stripe.transfer(&payment("payout-49", usd(100))).await.unwrap();
 
-    // A 500 from inside Stripe is saved under its key: retrying it replays the 500.
+    // A 500 from inside Stripe is saved under its key: retrying it replays the 500, which
+    // says the key will never do better.
     fake.crash_next_transfer();
+    let error = stripe.transfer(&payment("payout-50", usd(100))).await.unwrap_err();
+    assert!(
+        matches!(&error, PayoutError::Unavailable(m) if m.contains("HTTP 500")),
+        "{error:?}"
+    );
     for _ in 0..2 {
         let error = stripe.transfer(&payment("payout-50", usd(100))).await.unwrap_err();
         assert!(
-            matches!(&error, PayoutError::Unavailable(m) if m.contains("HTTP 500")),
+            matches!(&error, PayoutError::Indeterminate(m) if m.contains("HTTP 500")),
             "{error:?}"
         );
+        assert_eq!(error.code(), "payout_indeterminate");
+        assert!(!error.is_retryable());
     }
     assert_eq!(fake.transfers().len(), 1);
+}
+
+#[tokio::test]
+async fn a_transfer_is_found_by_its_group_and_item_across_pages() {
+    let (fake, running) = started().await;
+    let stripe = stripe(&running);
+    let mut ids = vec![];
+    for n in 0..105 {
+        let request = TransferRequest {
+            reference: format!("item-{n}"),
+            ..payment(&format!("payout-group-{n}"), usd(10))
+        };
+        ids.push(stripe.transfer_in_group(&request, Some("run-1")).await.unwrap());
+    }
+    stripe
+        .transfer_in_group(&payment("payout-other-run", usd(10)), Some("run-2"))
+        .await
+        .unwrap();
+    assert_eq!(fake.transfers()[0].transfer_group.as_deref(), Some("run-1"));
+    assert_eq!(fake.journal().all()[0].body_json()["transfer_group"], "run-1");
+
+    // The oldest is on the second page of 100, newest first.
+    fake.journal().clear();
+    assert_eq!(
+        stripe.find_transfer("run-1", "item-0").await.unwrap(),
+        Some(ids[0].clone())
+    );
+    let lookups = fake.journal().all();
+    assert_eq!(lookups.len(), 2);
+    assert_eq!(lookups[0].line(), "GET /v1/transfers");
+    assert_eq!(lookups[0].query_param("transfer_group").as_deref(), Some("run-1"));
+    assert_eq!(lookups[0].query_param("limit").as_deref(), Some("100"));
+    assert_eq!(lookups[1].query_param("starting_after"), Some(ids[5].clone()));
+    assert_eq!(
+        stripe.find_transfer("run-1", "item-104").await.unwrap(),
+        Some(ids[104].clone())
+    );
+    // Another run's transfer for the same item reference is not this one.
+    assert_eq!(stripe.find_transfer("run-2", "item-0").await.unwrap(), None);
+    assert_eq!(stripe.find_transfer("run-3", "payout_item_42").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_key_is_verified_by_reading_the_balance() {
+    let (fake, running) = started().await;
+    stripe(&running).verify().await.unwrap();
+    let call = &fake.journal().all()[0];
+    assert_eq!(call.line(), "GET /v1/balance");
+    assert_eq!(
+        call.header("authorization"),
+        Some(format!("Bearer {SECRET_KEY}").as_str())
+    );
+    let wrong = StripeConnect::new(&PayoutClient::new(), Some(running.base_url()), "sk_test_51Wrong0000");
+    assert!(matches!(wrong.verify().await.unwrap_err(), PayoutError::Rejected(_)));
+    fake.fail_next(Failure::ServerError(503));
+    assert!(stripe(&running).verify().await.unwrap_err().is_retryable());
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@ use afflux_domain::{
 };
 use afflux_domain::{Answers, ApplicationForm, MembershipId, OrgProfile, WelcomeSequence};
 use afflux_domain::{
-    Commission, CommissionId, Currency, FxRate, LedgerEntry, LedgerEntryId, PayoutItem, PayoutItemId, PayoutRun,
-    PayoutRunId,
+    Commission, CommissionId, Currency, FxRate, LedgerEntry, LedgerEntryId, PayableTotal, PayoutItem, PayoutItemId,
+    PayoutRun, PayoutRunId,
 };
 use afflux_domain::{
     Conversion, ConversionId, ConversionProvider, Coupon, CouponId, Integration, IntegrationId, SyncStatus,
@@ -22,8 +22,8 @@ use crate::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Backend, Click, ClickOutcome, Invite, Job, JobCounts,
     MemberView, NewClick, NewJob, Page, Session, StoreResult, TeamMember, User,
 };
+use crate::{AssignedCommissions, Balance, CommissionFilter, PayoutItemFilter, TierStats};
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
-use crate::{Balance, CommissionFilter, PayableCommission, PayoutItemFilter, TierStats};
 use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
 use crate::{TaxDocument, TaxForm};
 use afflux_domain::{PromoAsset, PromoAssetId, PromoMove};
@@ -351,12 +351,9 @@ pub trait Tx: Send {
     async fn open_clawbacks(&mut self, org: OrgId, currency: Option<Currency>) -> StoreResult<Vec<LedgerEntry>>;
 
     // Payouts.
-    /// Approved commissions that no payout item holds, oldest first.
-    async fn payable_commissions(
-        &mut self,
-        org: OrgId,
-        currency: Option<Currency>,
-    ) -> StoreResult<Vec<PayableCommission>>;
+    /// What is payable: Approved commissions no payout item holds, summed per affiliate,
+    /// currency and campaign, each with its campaign's minimum payout.
+    async fn payable_totals(&mut self, org: OrgId, currency: Option<Currency>) -> StoreResult<Vec<PayableTotal>>;
     async fn insert_payout_run(&mut self, run: &PayoutRun) -> StoreResult<()>;
     async fn get_payout_run(&mut self, org: OrgId, id: PayoutRunId) -> StoreResult<Option<PayoutRun>>;
     /// Newest first.
@@ -372,18 +369,14 @@ pub trait Tx: Send {
     ) -> StoreResult<Vec<PayoutItem>>;
     /// Rewrites status, reference, failure reason, attempts and update time.
     async fn update_payout_item(&mut self, item: &PayoutItem) -> StoreResult<bool>;
-    /// Puts commissions into a payout item and records the item on each. Each commission can be
-    /// in one item only, ever (a unique key): a commission taken before — by a concurrent run,
-    /// once it commits — is a conflict on `payout_item_commissions` that leaves the transaction
-    /// usable and writes nothing. Another organization's commissions or item are not taken.
-    async fn assign_commissions(
-        &mut self,
-        org: OrgId,
-        item: PayoutItemId,
-        commissions: &[CommissionId],
-    ) -> StoreResult<()>;
+    /// Puts every payable commission (Approved, in no item) into the run's item for its
+    /// affiliate and currency, and answers per item of the run what it holds (by item id). Each
+    /// commission can be in one item only, ever (a unique key on `payout_item_commissions`): a
+    /// concurrent run waits for this one and then finds them taken. Another organization's
+    /// commissions or run are not taken.
+    async fn assign_run_commissions(&mut self, org: OrgId, run: PayoutRunId) -> StoreResult<Vec<AssignedCommissions>>;
     /// Nets clawback entries into a payout item; each entry once, ever (a conflict on
-    /// `payout_item_clawbacks` otherwise, as for [`Tx::assign_commissions`]). The entries
+    /// `payout_item_clawbacks` otherwise, as for [`Tx::assign_run_commissions`]). The entries
     /// themselves stay unchanged: the ledger is append-only.
     async fn assign_clawbacks(&mut self, org: OrgId, item: PayoutItemId, entries: &[LedgerEntryId]) -> StoreResult<()>;
     /// The commissions a payout item pays, oldest first.
@@ -630,4 +623,53 @@ pub trait Tx: Send {
         sequence: &WelcomeSequence,
         at: OffsetDateTime,
     ) -> StoreResult<bool>;
+
+    // --- Stripe Connect payouts
+    /// Sets or clears the affiliate's connected account; false when the affiliate is not the
+    /// organization's.
+    async fn set_affiliate_stripe_account(
+        &mut self,
+        org: OrgId,
+        id: AffiliateId,
+        account: Option<&afflux_domain::StripeAccountId>,
+    ) -> StoreResult<bool>;
+
+    // --- Partner emails (issue 4, item 9)
+    /// An affiliate's sales in a campaign for milestones: direct commissions of sales and
+    /// renewals that are Pending, Approved or Paid, with the sale amounts net of refunds per
+    /// currency (by code).
+    async fn sales_totals(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> StoreResult<afflux_domain::SalesTotals>;
+    /// The keys of the milestones the affiliate reached in the campaign.
+    async fn reached_milestones(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> StoreResult<Vec<String>>;
+    /// Records a milestone reached; false when it was before, or when the affiliate is not a
+    /// member of the organization's campaign (nothing written).
+    async fn mark_milestone(
+        &mut self,
+        org: OrgId,
+        campaign: CampaignId,
+        affiliate: AffiliateId,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Organizations with approved commissions no payout holds and no reminder for `period`.
+    async fn orgs_with_commissions_due(&mut self, period: &str) -> StoreResult<Vec<OrgId>>;
+    /// Records the organization's reminder of `period`; false when it was recorded before.
+    async fn mark_commissions_due_reminder(
+        &mut self,
+        org: OrgId,
+        period: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Approved commissions no payout holds, per currency (by code).
+    async fn commissions_due(&mut self, org: OrgId) -> StoreResult<Vec<crate::DueTotal>>;
 }

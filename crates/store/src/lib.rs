@@ -13,6 +13,9 @@ mod records;
 mod report_records;
 mod sqlite;
 mod tax_records;
+// --- partner emails
+mod partner_email_records;
+pub use partner_email_records::DueTotal;
 pub mod test_db;
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
-//! What the money side keeps beyond the domain records: filters, balances, payable rows.
+//! What the money side keeps beyond the domain records: filters, balances, what a payout run took.
 
 use afflux_domain::{
-    AffiliateId, CampaignId, Commission, CommissionStatus, ConversionId, Currency, PayoutRunId, PayoutStatus,
+    AffiliateId, CampaignId, CommissionStatus, ConversionId, Currency, PayoutItemId, PayoutRunId, PayoutStatus,
 };
 
 /// Filters of the commissions list; all optional.
@@ -22,11 +22,12 @@ pub struct PayoutItemFilter {
     pub status: Option<PayoutStatus>,
 }
 
-/// An Approved commission no payout has taken yet, with its campaign's minimum payout.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PayableCommission {
-    pub commission: Commission,
-    pub minimum_payout_minor: i64,
+/// What one payout item of a run took: how many commissions, and their sum (minor units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssignedCommissions {
+    pub item: PayoutItemId,
+    pub commissions: i64,
+    pub total_minor: i64,
 }
 
 /// One affiliate's ledger in one currency, summed by kind (minor units, signed as written).

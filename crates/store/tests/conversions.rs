@@ -81,6 +81,7 @@ async fn world(tx: &mut dyn Tx, name: &str) -> StoreResult<World> {
             email: Email::parse(&format!("{who}@{name}.test")).unwrap(),
             name: None,
             paypal_email: None,
+            stripe_account_id: None,
             slug: Slug::parse(&format!("{who}-{name}")).unwrap(),
             created_at: tick(),
         };

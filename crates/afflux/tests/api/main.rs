@@ -7,6 +7,7 @@ mod affiliates;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod fx;
 mod imports;
 mod keys;
 mod openapi;

@@ -206,6 +206,7 @@ pub(crate) async fn record_conversions(
     bindings.sort_by(|a, b| (a.org_id, &a.customer_key).cmp(&(b.org_id, &b.customer_key)));
     tx.bind_customers(&bindings).await?;
     tx.insert_commissions(&commissions).await?;
+    crate::money::queue_commission_emails(tx, &commissions, now).await?;
     tx.insert_ledger_entries(&ledger).await?;
     tx.insert_audits(&audits).await?;
 

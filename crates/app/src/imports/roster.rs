@@ -307,6 +307,7 @@ impl App {
                         email: row.email,
                         name: row.name,
                         paypal_email: row.paypal_email,
+                        stripe_account_id: None,
                         slug,
                         created_at: now,
                     };

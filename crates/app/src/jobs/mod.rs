@@ -142,6 +142,7 @@ impl App {
             crate::imports::IMPORT_MAIL_JOB => self.run_import_mail(job).await,
             crate::money::PAYPAL_SEND_JOB => self.run_paypal_send(job).await,
             crate::money::PAYPAL_POLL_JOB => self.run_paypal_poll(job).await,
+            crate::money::STRIPE_TRANSFER_JOB => self.run_stripe_transfer(job).await,
             other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
         }
     }

@@ -29,6 +29,12 @@ pub async fn run_worker(app: App, poll: Duration, shutdown: impl Future<Output =
                 Ok(n) => tracing::info!(conversions = n, "pay-per-click hours rolled up"),
                 Err(e) => tracing::error!(error = %e, "rolling up pay-per-click clicks failed"),
             }
+            // Once a month, Owners and Admins hear of approved commissions waiting for a payout.
+            match app.remind_commissions_due(time::OffsetDateTime::now_utc()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(organizations = n, "commissions due reminders queued"),
+                Err(e) => tracing::error!(error = %e, "queueing commissions due reminders failed"),
+            }
             // Imports whose process died are marked Failed and the team is told.
             match app.fail_stale_imports().await {
                 Ok(0) => {}

@@ -4,6 +4,8 @@
 //! and hands it to the transport.
 
 pub(crate) mod migration;
+// --- partner emails
+mod partner;
 mod templates;
 
 use afflux_domain::{AffiliateId, CampaignId, Email, InviteId, OrgId, UserId};
@@ -66,6 +68,39 @@ pub enum EmailJob {
         campaign_id: CampaignId,
         step: usize,
     },
+    // --- partner emails (seed 003)
+    /// Thanks the affiliate for a commission earned, in the campaign's words.
+    CommissionThankYou {
+        org_id: OrgId,
+        commission_id: afflux_domain::CommissionId,
+    },
+    /// Congratulates the affiliate on a milestone, quoting their sales when it was reached.
+    MilestoneReached {
+        org_id: OrgId,
+        campaign_id: CampaignId,
+        affiliate_id: AffiliateId,
+        milestone_key: String,
+        sales: i64,
+        totals: Vec<afflux_domain::Money>,
+    },
+    /// Tells the affiliate a payout item was paid.
+    PayoutSent {
+        org_id: OrgId,
+        payout_item_id: afflux_domain::PayoutItemId,
+    },
+    /// Tells an Owner or Admin that a payout item failed (its `attempt`-th failure).
+    PayoutFailed {
+        org_id: OrgId,
+        payout_item_id: afflux_domain::PayoutItemId,
+        user_id: UserId,
+        attempt: i32,
+    },
+    /// Reminds an Owner or Admin that approved commissions wait for a payout run.
+    CommissionsDue {
+        org_id: OrgId,
+        user_id: UserId,
+        period: String,
+    },
 }
 
 /// A message ready to send, or the reason it is skipped.
@@ -87,7 +122,12 @@ impl App {
             | EmailJob::TaxFormReminder { org_id, .. }
             | EmailJob::PortalSignIn { org_id, .. }
             | EmailJob::NewApplication { org_id, .. }
-            | EmailJob::WelcomeStep { org_id, .. } => *org_id,
+            | EmailJob::WelcomeStep { org_id, .. }
+            | EmailJob::CommissionThankYou { org_id, .. }
+            | EmailJob::MilestoneReached { org_id, .. }
+            | EmailJob::PayoutSent { org_id, .. }
+            | EmailJob::PayoutFailed { org_id, .. }
+            | EmailJob::CommissionsDue { org_id, .. } => *org_id,
         };
         self.enqueue(tx, JOB_KIND, Some(org), &job, None).await?;
         Ok(())
@@ -123,7 +163,12 @@ impl App {
             | EmailJob::TaxFormReminder { org_id, .. }
             | EmailJob::PortalSignIn { org_id, .. }
             | EmailJob::NewApplication { org_id, .. }
-            | EmailJob::WelcomeStep { org_id, .. } => *org_id,
+            | EmailJob::WelcomeStep { org_id, .. }
+            | EmailJob::CommissionThankYou { org_id, .. }
+            | EmailJob::MilestoneReached { org_id, .. }
+            | EmailJob::PayoutSent { org_id, .. }
+            | EmailJob::PayoutFailed { org_id, .. }
+            | EmailJob::CommissionsDue { org_id, .. } => *org_id,
         };
         let Some(org) = tx.get_org(org_id).await? else {
             return Ok(Prepared::Skip("organization gone"));
@@ -243,6 +288,14 @@ impl App {
                 let rendered = templates::tax_form_reminder(&org, &affiliate, *year);
                 (affiliate.email.clone(), rendered)
             }
+            EmailJob::CommissionThankYou { .. }
+            | EmailJob::MilestoneReached { .. }
+            | EmailJob::PayoutSent { .. }
+            | EmailJob::PayoutFailed { .. }
+            | EmailJob::CommissionsDue { .. } => match self.prepare_partner(tx.as_mut(), &org, job).await? {
+                Ok(message) => message,
+                Err(why) => return Ok(Prepared::Skip(why)),
+            },
             EmailJob::PortalSignIn { sign_in_id, .. } => {
                 let Some((link, email_key)) = self.open_sign_in(tx.as_mut(), *sign_in_id).await? else {
                     return Ok(Prepared::Skip("sign-in link used or expired"));

@@ -2,9 +2,12 @@
 //! PayPal by `paypal.rs`) and exchange rates (`fx.rs`). Commissions are written with their conversions (`conversions/earn.rs`);
 //! here they are listed, approved when their hold ends, denied, and adjusted.
 
+// --- partner emails
+mod emails;
 mod fx;
 mod payouts;
 mod paypal;
+mod stripe;
 
 use afflux_domain::{
     AffiliateId, Commission, CommissionId, CommissionStatus, Currency, LedgerEntry, LedgerEntryId, LedgerKind, Money,
@@ -14,11 +17,15 @@ use afflux_store::{Balance, CommissionFilter, Page};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-pub use fx::FxImport;
+// --- partner emails
+pub(crate) use emails::queue_commission_emails;
 pub(crate) use fx::convert_in;
+pub use fx::{FxImport, FxRateInput, FxRatesInput};
 pub use payouts::{NewPayoutRun, PayoutRunDetail};
 pub(crate) use paypal::{PAYPAL_POLL_JOB, PAYPAL_SEND_JOB};
 pub use paypal::{PaypalCredentials, PaypalSettings};
+pub(crate) use stripe::STRIPE_TRANSFER_JOB;
+pub use stripe::{AffiliatePatch, StripeConnectKey, StripeConnectSettings};
 
 use crate::{Actor, App, AppError, AppResult, Decimal, audit};
 

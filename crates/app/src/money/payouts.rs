@@ -22,7 +22,7 @@ use crate::{Actor, App, AppError, AppResult, audit};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewPayoutRun {
     /// PayPal (the Payouts API when the organization connected PayPal, else the mass-payment
-    /// file) or Manual.
+    /// file), StripeConnect (a transfer per item; needs Stripe Connect connected) or Manual.
     pub rail: PayoutRail,
     /// Only this currency; every currency with something payable when omitted.
     pub currency: Option<String>,
@@ -38,11 +38,11 @@ pub struct PayoutRunDetail {
 impl App {
     pub async fn start_payout_run(&self, actor: &Actor, input: NewPayoutRun) -> AppResult<PayoutRunDetail> {
         actor.authorize(Permission::RunPayouts, true)?;
-        if input.rail == PayoutRail::StripeConnect {
+        if input.rail == PayoutRail::StripeConnect && !self.stripe_connected(actor.org_id).await? {
             return Err(AppError::conflict(
                 "rail_not_configured",
                 Some("rail"),
-                "Stripe Connect payouts need connected accounts, which this instance does not manage yet: use PayPal or Manual",
+                "Stripe Connect is not connected: an Admin connects the platform account's secret key first (PUT /api/v1/integrations/stripe-connect)",
             ));
         }
         let currency = input.currency.as_deref().map(Currency::parse).transpose()?;
@@ -50,20 +50,10 @@ impl App {
         let mut tx = self.store().write().await?;
         // Runs of one organization take turns: the second sees what the first took.
         tx.lock_org(actor.org_id).await?;
-        let payable = tx.payable_commissions(actor.org_id, currency).await?;
+        let payable = tx.payable_totals(actor.org_id, currency).await?;
         let clawbacks = tx.open_clawbacks(actor.org_id, currency).await?;
         let planned = plan_payouts(
-            &payable
-                .iter()
-                .map(|p| {
-                    (
-                        p.commission.affiliate_id,
-                        p.commission.amount,
-                        p.minimum_payout_minor,
-                        p.commission.id,
-                    )
-                })
-                .collect::<Vec<_>>(),
+            &payable,
             &clawbacks
                 .iter()
                 .map(|e| (e.affiliate_id, e.amount, e.id))
@@ -102,10 +92,18 @@ impl App {
             })
             .collect();
         tx.insert_payout_items(&items).await?;
+        let assigned = tx
+            .assign_run_commissions(actor.org_id, run.id)
+            .await
+            .map_err(|e| taken(e, "payout_item_commissions"))?;
         for (item, plan) in items.iter().zip(&planned) {
-            tx.assign_commissions(actor.org_id, item.id, &plan.commission_ids)
-                .await
-                .map_err(|e| taken(e, "payout_item_commissions"))?;
+            // Under the organization's lock nothing else takes commissions; a commission approved,
+            // denied or refunded since they were summed changes what an item holds, and its amount
+            // would no longer match: the run is refused and leaves nothing behind.
+            let holds = assigned.iter().find(|a| a.item == item.id);
+            if holds.map(|a| (a.commissions, a.total_minor)) != Some((plan.commissions, plan.commissions_minor)) {
+                return Err(run_conflict());
+            }
             tx.assign_clawbacks(actor.org_id, item.id, &plan.clawback_ids)
                 .await
                 .map_err(|e| taken(e, "payout_item_clawbacks"))?;
@@ -114,6 +112,10 @@ impl App {
             let ids: Vec<PayoutItemId> = items.iter().map(|i| i.id).collect();
             self.send_with_paypal(tx.as_mut(), &run, &ids, &run.id.to_string())
                 .await?;
+        }
+        let mut items = items;
+        if run.rail == PayoutRail::StripeConnect {
+            self.send_with_stripe(tx.as_mut(), &run, &mut items).await?;
         }
         let summary = serde_json::json!({
             "rail": run.rail,
@@ -257,6 +259,11 @@ impl App {
             )
             .await?;
         }
+        let mut after = after;
+        if run.rail == PayoutRail::StripeConnect {
+            self.send_with_stripe(tx.as_mut(), &run, std::slice::from_mut(&mut after))
+                .await?;
+        }
         tx.commit().await?;
         self.wake_worker();
         Ok(after)
@@ -341,6 +348,7 @@ pub(super) async fn settle(
         app.remind_tax_form_if_due(tx, after.org_id, after.affiliate_id, now)
             .await?;
     }
+    app.queue_payout_emails(tx, &after).await?;
     let action = if after.status == PayoutStatus::Paid {
         "payout_item.paid"
     } else {
@@ -372,14 +380,18 @@ async fn record_item(
 /// A unique-key refusal means a concurrent run took the same commission first.
 fn taken(e: afflux_store::StoreError, constraint: &str) -> AppError {
     if e.is_conflict_on(constraint) {
-        AppError::conflict(
-            "payout_run_conflict",
-            None,
-            "another payout run took some of these commissions at the same moment; start the run again",
-        )
+        run_conflict()
     } else {
         e.into()
     }
+}
+
+fn run_conflict() -> AppError {
+    AppError::conflict(
+        "payout_run_conflict",
+        None,
+        "another payout run took some of these commissions at the same moment; start the run again",
+    )
 }
 
 /// Totals per currency code, minor units.

@@ -138,6 +138,7 @@ mod tests {
             email: Email::parse("a@example.com").unwrap(),
             name: None,
             paypal_email: None,
+            stripe_account_id: None,
             slug: Slug::parse("jane-recommends").unwrap(),
             created_at: time::OffsetDateTime::now_utc(),
         }

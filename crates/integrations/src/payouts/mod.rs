@@ -40,6 +40,10 @@ pub enum PayoutError {
     /// The vendor answered something we cannot read.
     #[error("{0}")]
     Malformed(String),
+    /// Stripe replayed a failure it saved under this `Idempotency-Key` while executing: the
+    /// same key will only ever replay it, and whether money moved is unknown until looked up.
+    #[error("{0}")]
+    Indeterminate(String),
 }
 
 impl PayoutError {
@@ -50,6 +54,7 @@ impl PayoutError {
             PayoutError::RateLimited { .. } => "payout_rate_limited",
             PayoutError::Unavailable(_) => "payout_unavailable",
             PayoutError::Malformed(_) => "payout_bad_response",
+            PayoutError::Indeterminate(_) => "payout_indeterminate",
         }
     }
 

@@ -14,6 +14,9 @@ const VENDOR: &str = "Stripe";
 const DEFAULT_RATE_WAIT: Duration = Duration::from_secs(1);
 /// The longest `Idempotency-Key` Stripe takes.
 const MAX_KEY_LEN: usize = 255;
+/// The metadata key carrying our payout item id.
+const ITEM_METADATA: &str = "afflux_payout_item";
+const ITEM_METADATA_PARAM: &str = "metadata[afflux_payout_item]";
 
 /// The platform's Stripe account, by its secret key. `Debug` is left out: it holds the key.
 #[derive(Clone)]
@@ -26,6 +29,20 @@ pub struct StripeConnect {
 #[derive(Deserialize)]
 struct Created {
     id: String,
+}
+
+#[derive(Deserialize)]
+struct TransferList {
+    data: Vec<ListedTransfer>,
+    #[serde(default)]
+    has_more: bool,
+}
+
+#[derive(Deserialize)]
+struct ListedTransfer {
+    id: String,
+    #[serde(default)]
+    metadata: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -73,15 +90,61 @@ impl StripeConnect {
         let answer = call(request, VENDOR).await?;
         if answer.status.is_success() {
             Ok(answer)
+        } else if answer.status.is_server_error() && answer.headers.contains_key("idempotent-replayed") {
+            // Retrying this key only replays the saved failure.
+            Err(PayoutError::Indeterminate(format!(
+                "Stripe failed while executing this transfer (HTTP {}) and replays that failure for its Idempotency-Key",
+                answer.status.as_u16()
+            )))
         } else {
             Err(failure(&answer))
         }
+    }
+
+    /// The transfer of `transfer_group` whose `metadata[afflux_payout_item]` is `reference`, if
+    /// Stripe made one: how a transfer whose outcome is unknown is settled.
+    pub async fn find_transfer(&self, transfer_group: &str, reference: &str) -> Result<Option<String>, PayoutError> {
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = vec![
+                ("transfer_group", transfer_group.to_owned()),
+                ("limit", "100".to_owned()),
+            ];
+            if let Some(last) = &after {
+                query.push(("starting_after", last.clone()));
+            }
+            let request = self.request(Method::GET, "/v1/transfers").query(&query);
+            let page: TransferList = self.send(request).await?.json(VENDOR)?;
+            if let Some(found) = page
+                .data
+                .iter()
+                .find(|t| t.metadata.get(ITEM_METADATA).map(String::as_str) == Some(reference))
+            {
+                return Ok(Some(found.id.clone()));
+            }
+            match page.data.last() {
+                Some(last) if page.has_more => after = Some(last.id.clone()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// Checks the secret key with the cheapest authenticated call, `GET /v1/balance`.
+    pub async fn verify(&self) -> Result<(), PayoutError> {
+        self.send(self.request(Method::GET, "/v1/balance")).await?;
+        Ok(())
     }
 
     /// Transfers `req.amount` to the connected account `req.destination`; answers the `tr_…` id.
     /// Stripe saves the first answer under the key, errors included, and replays it: a payment
     /// refused for `balance_insufficient` stays refused under that key after a top-up.
     pub async fn transfer(&self, req: &TransferRequest) -> Result<String, PayoutError> {
+        self.transfer_in_group(req, None).await
+    }
+
+    /// [`StripeConnect::transfer`] tagged with a `transfer_group` (a payout run's id), which
+    /// groups the run's transfers in Stripe's dashboard.
+    pub async fn transfer_in_group(&self, req: &TransferRequest, group: Option<&str>) -> Result<String, PayoutError> {
         check(req)?;
         // Afflux's currencies have Stripe's minor units (JPY and KRW whole, HUF in the API's
         // hundredths), so the amount goes as it is.
@@ -93,7 +156,10 @@ impl StripeConnect {
         if !req.description.trim().is_empty() {
             form.push(("description", req.description.clone()));
         }
-        form.push(("metadata[afflux_payout_item]", req.reference.clone()));
+        if let Some(group) = group.map(str::trim).filter(|g| !g.is_empty()) {
+            form.push(("transfer_group", group.to_owned()));
+        }
+        form.push((ITEM_METADATA_PARAM, req.reference.clone()));
         let request = self
             .request(Method::POST, "/v1/transfers")
             .header("Idempotency-Key", &req.idempotency_key)

@@ -1,4 +1,4 @@
-use afflux_domain::{Affiliate, AffiliateId, CampaignId, CommissionValue, Membership, OrgId, Slug};
+use afflux_domain::{Affiliate, AffiliateId, CampaignId, CommissionValue, Membership, OrgId, Slug, StripeAccountId};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
@@ -13,6 +13,7 @@ pub(super) fn affiliate(row: &PgRow) -> StoreResult<Affiliate> {
         email: get_parsed(row, "email")?,
         name: row.try_get("name")?,
         paypal_email: get_opt_parsed(row, "paypal_email")?,
+        stripe_account_id: get_opt_parsed(row, "stripe_account_id")?,
         slug: get_parsed(row, "slug")?,
         created_at: row.try_get("created_at")?,
     })
@@ -43,8 +44,9 @@ const MEMBERSHIP_COLUMNS: &str = "m.id AS m_id, m.org_id AS m_org_id, m.affiliat
 
 pub(super) async fn insert(c: &mut PgConnection, a: &Affiliate) -> StoreResult<()> {
     let query = sqlx::query(
-        "INSERT INTO affiliates (id, org_id, email, email_key, name, paypal_email, slug, slug_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO affiliates (id, org_id, email, email_key, name, paypal_email, slug, slug_key, created_at,
+            stripe_account_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(a.id.0)
     .bind(a.org_id.0)
@@ -54,7 +56,8 @@ pub(super) async fn insert(c: &mut PgConnection, a: &Affiliate) -> StoreResult<(
     .bind(a.paypal_email.as_ref().map(|e| e.as_str()))
     .bind(a.slug.as_str())
     .bind(a.slug.key())
-    .bind(a.created_at);
+    .bind(a.created_at)
+    .bind(a.stripe_account_id.as_ref().map(|s| s.as_str()));
     guarded(c, query).await?;
     Ok(())
 }
@@ -98,6 +101,21 @@ pub(super) async fn set_slug(c: &mut PgConnection, org: OrgId, id: AffiliateId, 
         .bind(slug.as_str())
         .bind(slug.key());
     let done = guarded(c, query).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn set_stripe_account(
+    c: &mut PgConnection,
+    org: OrgId,
+    id: AffiliateId,
+    account: Option<&StripeAccountId>,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE affiliates SET stripe_account_id = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org.0)
+        .bind(id.0)
+        .bind(account.map(StripeAccountId::as_str))
+        .execute(c)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -28,12 +28,14 @@ mod secrets;
 mod suppressions;
 mod targets;
 mod tax;
+// --- partner emails
+mod partner_emails;
 mod tx;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult};
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult, PgRow};
 use sqlx::query::Query;
 use sqlx::{Executor, PgConnection, PgPool, Postgres, Transaction};
 
@@ -105,6 +107,23 @@ async fn guarded(c: &mut PgConnection, query: Query<'_, Postgres, PgArguments>) 
         }
         Err(e) => {
             // If this fails too, the connection is gone and the first error says more.
+            let _ = c
+                .execute("ROLLBACK TO SAVEPOINT afflux_guard; RELEASE SAVEPOINT afflux_guard")
+                .await;
+            Err(e.into())
+        }
+    }
+}
+
+/// [`guarded`] for a statement answering rows.
+async fn guarded_rows(c: &mut PgConnection, query: Query<'_, Postgres, PgArguments>) -> StoreResult<Vec<PgRow>> {
+    c.execute("SAVEPOINT afflux_guard").await?;
+    match query.fetch_all(&mut *c).await {
+        Ok(rows) => {
+            c.execute("RELEASE SAVEPOINT afflux_guard").await?;
+            Ok(rows)
+        }
+        Err(e) => {
             let _ = c
                 .execute("ROLLBACK TO SAVEPOINT afflux_guard; RELEASE SAVEPOINT afflux_guard")
                 .await;

@@ -1,17 +1,17 @@
 //! Payout runs and items, what each item pays, and what is payable.
 
 use afflux_domain::{
-    CampaignRules, Commission, CommissionId, CommissionStatus, Currency, LedgerEntryId, Money, OrgId, PayoutItem,
-    PayoutItemId, PayoutRun, PayoutRunId,
+    CampaignRules, Commission, Currency, LedgerEntryId, Money, OrgId, PayableTotal, PayoutItem, PayoutItemId,
+    PayoutRun, PayoutRunId,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::commissions::commission;
-use super::guarded;
 use super::row::{get_id, get_opt_id, get_opt_parsed, get_parsed};
-use crate::{Page, PayableCommission, PayoutItemFilter, StoreError, StoreResult};
+use super::{guarded, guarded_rows};
+use crate::{AssignedCommissions, Page, PayoutItemFilter, StoreError, StoreResult};
 
 fn run(row: &PgRow) -> StoreResult<PayoutRun> {
     Ok(PayoutRun {
@@ -40,28 +40,35 @@ pub(super) fn item(row: &PgRow) -> StoreResult<PayoutItem> {
     })
 }
 
-pub(super) async fn payable(
+/// Sums by affiliate, currency and campaign through `commissions_unpaid`, which holds only
+/// what is payable: a run never reads paid history.
+pub(super) async fn payable_totals(
     c: &mut PgConnection,
     org: OrgId,
     currency: Option<Currency>,
-) -> StoreResult<Vec<PayableCommission>> {
+) -> StoreResult<Vec<PayableTotal>> {
     let rows = sqlx::query(
-        "SELECT k.*, COALESCE((p.rules ->> 'minimumPayoutMinor')::bigint, $3) AS minimum_payout_minor
-         FROM commissions k JOIN campaigns p ON p.id = k.campaign_id AND p.org_id = k.org_id
-         WHERE k.org_id = $1 AND k.status = $4 AND ($2::text IS NULL OR k.currency = $2)
-           AND NOT EXISTS (SELECT 1 FROM payout_item_commissions i WHERE i.commission_id = k.id)
-         ORDER BY k.created_at, k.id",
+        "SELECT g.affiliate_id, g.currency, g.total, g.n,
+                COALESCE((p.rules ->> 'minimumPayoutMinor')::bigint, $3) AS minimum_payout_minor
+         FROM (SELECT affiliate_id, currency, campaign_id, SUM(amount_minor)::bigint AS total, COUNT(*) AS n
+               FROM commissions
+               WHERE org_id = $1 AND status = 'Approved' AND payout_item_id IS NULL
+                 AND ($2::text IS NULL OR currency = $2)
+               GROUP BY affiliate_id, currency, campaign_id) g
+         JOIN campaigns p ON p.id = g.campaign_id
+         ORDER BY g.affiliate_id, g.currency, g.campaign_id",
     )
     .bind(org.0)
     .bind(currency.map(|c| c.code()))
     .bind(CampaignRules::default().minimum_payout_minor)
-    .bind(CommissionStatus::Approved.as_str())
     .fetch_all(c)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(PayableCommission {
-                commission: commission(r)?,
+            Ok(PayableTotal {
+                affiliate_id: get_id(r, "affiliate_id")?,
+                amount: Money::new(r.try_get("total")?, get_parsed(r, "currency")?),
+                commissions: r.try_get("n")?,
                 minimum_payout_minor: r.try_get("minimum_payout_minor")?,
             })
         })
@@ -195,40 +202,48 @@ fn conflict_on(table: &'static str, e: StoreError) -> StoreError {
     }
 }
 
-pub(super) async fn assign_commissions(
+/// Set-based, whatever the volume: one statement picks every payable commission of the run's
+/// items (locking them: a concurrent run waits, then finds them taken), records them in
+/// `payout_item_commissions` (whose key refuses a commission some item holds already), mirrors
+/// the item onto them, and counts what each item took, all from one snapshot.
+pub(super) async fn assign_run_commissions(
     c: &mut PgConnection,
     org: OrgId,
-    item: PayoutItemId,
-    commissions: &[CommissionId],
-) -> StoreResult<()> {
-    if commissions.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = commissions.iter().map(|k| k.0).collect();
-    // Only the organization's own commissions and item: the SELECT yields nothing otherwise.
-    // Guarded: a commission taken before (by a concurrent run: this waits for it to commit) fails
-    // the statement, which writes nothing and leaves the transaction usable.
-    let query = sqlx::query(
-        "INSERT INTO payout_item_commissions (commission_id, payout_item_id, org_id)
-         SELECT k.id, i.id, i.org_id FROM commissions k JOIN payout_items i ON i.org_id = k.org_id AND i.id = $2
-         WHERE k.org_id = $1 AND k.id = ANY($3)",
+    run: PayoutRunId,
+) -> StoreResult<Vec<AssignedCommissions>> {
+    let rows = guarded_rows(
+        c,
+        sqlx::query(
+            "WITH picked AS (
+                 SELECT k.id, i.id AS item, k.amount_minor
+                 FROM payout_items i JOIN commissions k
+                   ON k.org_id = i.org_id AND k.affiliate_id = i.affiliate_id AND k.currency = i.currency
+                 WHERE i.org_id = $1 AND i.run_id = $2 AND k.status = 'Approved' AND k.payout_item_id IS NULL
+                 FOR UPDATE OF k),
+             recorded AS (
+                 INSERT INTO payout_item_commissions (commission_id, payout_item_id, org_id)
+                 SELECT id, item, $1 FROM picked),
+             mirrored AS (
+                 UPDATE commissions SET payout_item_id = picked.item FROM picked WHERE commissions.id = picked.id)
+             SELECT i.id, COUNT(p.id) AS n, COALESCE(SUM(p.amount_minor), 0)::bigint AS total
+             FROM payout_items i LEFT JOIN picked p ON p.item = i.id
+             WHERE i.org_id = $1 AND i.run_id = $2
+             GROUP BY i.id ORDER BY i.id",
+        )
+        .bind(org.0)
+        .bind(run.0),
     )
-    .bind(org.0)
-    .bind(item.0)
-    .bind(&ids);
-    guarded(c, query)
-        .await
-        .map_err(|e| conflict_on("payout_item_commissions", e))?;
-    sqlx::query(
-        "UPDATE commissions SET payout_item_id = $2
-         WHERE org_id = $1 AND id = ANY($3) AND EXISTS (SELECT 1 FROM payout_items WHERE org_id = $1 AND id = $2)",
-    )
-    .bind(org.0)
-    .bind(item.0)
-    .bind(&ids)
-    .execute(c)
-    .await?;
-    Ok(())
+    .await
+    .map_err(|e| conflict_on("payout_item_commissions", e))?;
+    rows.iter()
+        .map(|r| {
+            Ok(AssignedCommissions {
+                item: get_id(r, "id")?,
+                commissions: r.try_get("n")?,
+                total_minor: r.try_get("total")?,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn assign_clawbacks(

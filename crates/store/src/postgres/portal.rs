@@ -139,6 +139,7 @@ pub(super) async fn affiliates_by_email(c: &mut PgConnection, email_key: &str) -
                 email: get_parsed(row, "email")?,
                 name: row.try_get("name")?,
                 paypal_email: get_opt_parsed(row, "paypal_email")?,
+                stripe_account_id: get_opt_parsed(row, "stripe_account_id")?,
                 slug: get_parsed(row, "slug")?,
                 created_at: row.try_get("created_at")?,
             })

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::partner_emails;
 use super::portal;
 use super::promo;
 use super::reports;
@@ -32,10 +33,11 @@ use crate::{
     AffiliateFilter, AffiliateRow, ApiKey, AuditEntry, Click, Invite, Job, JobCounts, MemberView, NewJob, Page,
     Session, StoreResult, TeamMember, Tx, User,
 };
+use crate::{AssignedCommissions, Balance, CommissionFilter, PayoutItemFilter, TierStats};
 use crate::{AttributionTarget, ConversionFilter, CustomerBinding, OrgSecret, PaymentRef, ProcessedEvent};
-use crate::{Balance, CommissionFilter, PayableCommission, PayoutItemFilter, TierStats};
 use crate::{CrmSync, CrmSyncFilter, CrmSyncRow};
 use crate::{TaxDocument, TaxForm};
+use afflux_domain::PayableTotal;
 use afflux_domain::{PromoAsset, PromoAssetId, PromoMove};
 
 #[async_trait]
@@ -493,12 +495,8 @@ impl Tx for PgTx {
         commissions::open_clawbacks(&mut self.tx, org, currency).await
     }
 
-    async fn payable_commissions(
-        &mut self,
-        org: OrgId,
-        currency: Option<Currency>,
-    ) -> StoreResult<Vec<PayableCommission>> {
-        payouts::payable(&mut self.tx, org, currency).await
+    async fn payable_totals(&mut self, org: OrgId, currency: Option<Currency>) -> StoreResult<Vec<PayableTotal>> {
+        payouts::payable_totals(&mut self.tx, org, currency).await
     }
     async fn insert_payout_run(&mut self, run: &PayoutRun) -> StoreResult<()> {
         payouts::insert_run(&mut self.tx, run).await
@@ -526,13 +524,8 @@ impl Tx for PgTx {
     async fn update_payout_item(&mut self, item: &PayoutItem) -> StoreResult<bool> {
         payouts::update_item(&mut self.tx, item).await
     }
-    async fn assign_commissions(
-        &mut self,
-        org: OrgId,
-        item: PayoutItemId,
-        commissions: &[CommissionId],
-    ) -> StoreResult<()> {
-        payouts::assign_commissions(&mut self.tx, org, item, commissions).await
+    async fn assign_run_commissions(&mut self, org: OrgId, run: PayoutRunId) -> StoreResult<Vec<AssignedCommissions>> {
+        payouts::assign_run_commissions(&mut self.tx, org, run).await
     }
     async fn assign_clawbacks(&mut self, org: OrgId, item: PayoutItemId, entries: &[LedgerEntryId]) -> StoreResult<()> {
         payouts::assign_clawbacks(&mut self.tx, org, item, entries).await
@@ -844,5 +837,57 @@ impl Tx for PgTx {
         at: OffsetDateTime,
     ) -> StoreResult<bool> {
         applications::put_welcome(&mut self.tx, org, campaign, sequence, at).await
+    }
+
+    // --- Stripe Connect payouts
+    async fn set_affiliate_stripe_account(
+        &mut self,
+        org: OrgId,
+        id: AffiliateId,
+        account: Option<&afflux_domain::StripeAccountId>,
+    ) -> StoreResult<bool> {
+        affiliates::set_stripe_account(&mut self.tx, org, id, account).await
+    }
+
+    // --- Partner emails (issue 4, item 9)
+    async fn sales_totals(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> StoreResult<afflux_domain::SalesTotals> {
+        partner_emails::sales_totals(&mut self.tx, org, affiliate, campaign).await
+    }
+    async fn reached_milestones(
+        &mut self,
+        org: OrgId,
+        affiliate: AffiliateId,
+        campaign: CampaignId,
+    ) -> StoreResult<Vec<String>> {
+        partner_emails::reached_milestones(&mut self.tx, org, affiliate, campaign).await
+    }
+    async fn mark_milestone(
+        &mut self,
+        org: OrgId,
+        campaign: CampaignId,
+        affiliate: AffiliateId,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        partner_emails::mark_milestone(&mut self.tx, org, campaign, affiliate, key, at).await
+    }
+    async fn orgs_with_commissions_due(&mut self, period: &str) -> StoreResult<Vec<OrgId>> {
+        partner_emails::orgs_with_commissions_due(&mut self.tx, period).await
+    }
+    async fn mark_commissions_due_reminder(
+        &mut self,
+        org: OrgId,
+        period: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        partner_emails::mark_commissions_due_reminder(&mut self.tx, org, period, at).await
+    }
+    async fn commissions_due(&mut self, org: OrgId) -> StoreResult<Vec<crate::DueTotal>> {
+        partner_emails::commissions_due(&mut self.tx, org).await
     }
 }

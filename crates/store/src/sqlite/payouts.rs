@@ -1,8 +1,8 @@
 //! Payout runs and items, what each item pays, and what is payable.
 
 use afflux_domain::{
-    CampaignRules, Commission, CommissionId, CommissionStatus, Currency, LedgerEntryId, Money, OrgId, PayoutItem,
-    PayoutItemId, PayoutRun, PayoutRunId,
+    CampaignRules, Commission, Currency, LedgerEntryId, Money, OrgId, PayableTotal, PayoutItem, PayoutItemId,
+    PayoutRun, PayoutRunId,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::commissions::{commission, push_ids};
 use super::row::{get_id, get_opt_id, get_opt_parsed, get_parsed, get_ts, ts};
-use crate::{Page, PayableCommission, PayoutItemFilter, StoreError, StoreResult};
+use crate::{AssignedCommissions, Page, PayoutItemFilter, StoreError, StoreResult};
 
 fn run(row: &SqliteRow) -> StoreResult<PayoutRun> {
     Ok(PayoutRun {
@@ -39,28 +39,35 @@ pub(super) fn item(row: &SqliteRow) -> StoreResult<PayoutItem> {
     })
 }
 
-pub(super) async fn payable(
+/// Sums by affiliate, currency and campaign through `commissions_unpaid`, which holds only
+/// what is payable and covers the sums: a run never reads paid history.
+pub(super) async fn payable_totals(
     c: &mut SqliteConnection,
     org: OrgId,
     currency: Option<Currency>,
-) -> StoreResult<Vec<PayableCommission>> {
+) -> StoreResult<Vec<PayableTotal>> {
     let rows = sqlx::query(
-        "SELECT k.*, COALESCE(json_extract(p.rules, '$.minimumPayoutMinor'), $3) AS minimum_payout_minor
-         FROM commissions k JOIN campaigns p ON p.id = k.campaign_id AND p.org_id = k.org_id
-         WHERE k.org_id = $1 AND k.status = $4 AND k.payout_item_id IS NULL AND ($2 IS NULL OR k.currency = $2)
-           AND NOT EXISTS (SELECT 1 FROM payout_item_commissions i WHERE i.commission_id = k.id)
-         ORDER BY k.created_at, k.id",
+        "SELECT g.affiliate_id, g.currency, g.total, g.n,
+                COALESCE(json_extract(p.rules, '$.minimumPayoutMinor'), $3) AS minimum_payout_minor
+         FROM (SELECT affiliate_id, currency, campaign_id, SUM(amount_minor) AS total, COUNT(*) AS n
+               FROM commissions
+               WHERE org_id = $1 AND status = 'Approved' AND payout_item_id IS NULL
+                 AND ($2 IS NULL OR currency = $2)
+               GROUP BY affiliate_id, currency, campaign_id) g
+         JOIN campaigns p ON p.id = g.campaign_id
+         ORDER BY g.affiliate_id, g.currency, g.campaign_id",
     )
     .bind(org.0)
     .bind(currency.map(|c| c.code()))
     .bind(CampaignRules::default().minimum_payout_minor)
-    .bind(CommissionStatus::Approved.as_str())
     .fetch_all(c)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(PayableCommission {
-                commission: commission(r)?,
+            Ok(PayableTotal {
+                affiliate_id: get_id(r, "affiliate_id")?,
+                amount: Money::new(r.try_get("total")?, get_parsed(r, "currency")?),
+                commissions: r.try_get("n")?,
                 minimum_payout_minor: r.try_get("minimum_payout_minor")?,
             })
         })
@@ -199,8 +206,7 @@ fn conflict_on(table: &'static str, e: sqlx::Error) -> StoreError {
     }
 }
 
-/// Ids bound per statement: SQLite takes at most 32,766 bound values in one, and a heavy
-/// affiliate's item may hold more commissions than that.
+/// Ids bound per statement: SQLite takes at most 32,766 bound values in one.
 const ID_CHUNK: usize = 5_000;
 
 /// Refuses, writing nothing, if any of `ids` is in `table` already: checked before any chunk is
@@ -227,65 +233,58 @@ async fn ensure_untaken(
     Ok(())
 }
 
-pub(super) async fn assign_commissions(
+/// Set-based, whatever the volume, and reading only `commissions_unpaid`: what each item will
+/// hold is counted first, then recorded in `payout_item_commissions` (whose key refuses a
+/// commission some item holds already), then mirrored onto the commissions. The one writer makes
+/// the three statements see the same rows.
+pub(super) async fn assign_run_commissions(
     c: &mut SqliteConnection,
     org: OrgId,
-    item: PayoutItemId,
-    ids: &[CommissionId],
-) -> StoreResult<()> {
-    ensure_untaken(
-        &mut *c,
-        "payout_item_commissions",
-        "commission_id",
-        org,
-        ids.iter().map(|x| x.0),
-    )
+    run: PayoutRunId,
+) -> StoreResult<Vec<AssignedCommissions>> {
+    // `CROSS JOIN` keeps the run's items outside: each looks up its own commissions.
+    const PAYABLE: &str = "k.org_id = i.org_id AND k.affiliate_id = i.affiliate_id AND k.currency = i.currency
+           AND k.status = 'Approved' AND k.payout_item_id IS NULL";
+    let rows = sqlx::query(&format!(
+        "SELECT i.id, COUNT(k.amount_minor) AS n, COALESCE(SUM(k.amount_minor), 0) AS total
+         FROM payout_items i LEFT JOIN commissions k ON {PAYABLE}
+         WHERE i.org_id = $1 AND i.run_id = $2
+         GROUP BY i.id ORDER BY i.id"
+    ))
+    .bind(org.0)
+    .bind(run.0)
+    .fetch_all(&mut *c)
     .await?;
-    for chunk in ids.chunks(ID_CHUNK) {
-        assign_commissions_chunk(&mut *c, org, item, chunk).await?;
-    }
-    Ok(())
-}
-
-async fn assign_commissions_chunk(
-    c: &mut SqliteConnection,
-    org: OrgId,
-    item: PayoutItemId,
-    commissions: &[CommissionId],
-) -> StoreResult<()> {
-    if commissions.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = commissions.iter().map(|k| k.0).collect();
-    // Only the organization's own commissions and item: the SELECT yields nothing otherwise. A
-    // commission taken before fails the whole statement, which then writes nothing.
-    // `+…org_id` as below: the ids pick the rows, never the organization's index.
-    let mut q = QueryBuilder::<Sqlite>::new(
+    let held = rows
+        .iter()
+        .map(|r| {
+            Ok(AssignedCommissions {
+                item: get_id(r, "id")?,
+                commissions: r.try_get("n")?,
+                total_minor: r.try_get("total")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    sqlx::query(&format!(
         "INSERT INTO payout_item_commissions (commission_id, payout_item_id, org_id)
-         SELECT k.id, i.id, i.org_id FROM commissions k JOIN payout_items i ON +i.org_id = +k.org_id AND i.id = ",
-    );
-    q.push_bind(item.0)
-        .push(" WHERE +k.org_id = ")
-        .push_bind(org.0)
-        .push(" AND k.id IN ");
-    push_ids(&mut q, &ids);
-    q.build()
-        .execute(&mut *c)
-        .await
-        .map_err(|e| conflict_on("payout_item_commissions", e))?;
-
-    // `+org_id`: the ids pick the rows; the planner would otherwise walk every commission of
-    // the organization by its org index, once per item.
-    let mut q = QueryBuilder::<Sqlite>::new("UPDATE commissions SET payout_item_id = ");
-    q.push_bind(item.0).push(" WHERE +org_id = ").push_bind(org.0);
-    q.push(" AND EXISTS (SELECT 1 FROM payout_items WHERE org_id = ")
-        .push_bind(org.0)
-        .push(" AND id = ")
-        .push_bind(item.0)
-        .push(") AND id IN ");
-    push_ids(&mut q, &ids);
-    q.build().execute(c).await?;
-    Ok(())
+         SELECT k.id, i.id, i.org_id FROM payout_items i CROSS JOIN commissions k
+         WHERE i.org_id = $1 AND i.run_id = $2 AND {PAYABLE}"
+    ))
+    .bind(org.0)
+    .bind(run.0)
+    .execute(&mut *c)
+    .await
+    .map_err(|e| conflict_on("payout_item_commissions", e))?;
+    sqlx::query(
+        "UPDATE commissions SET payout_item_id = p.payout_item_id
+         FROM payout_items i JOIN payout_item_commissions p ON p.payout_item_id = i.id
+         WHERE i.org_id = $1 AND i.run_id = $2 AND commissions.id = p.commission_id",
+    )
+    .bind(org.0)
+    .bind(run.0)
+    .execute(c)
+    .await?;
+    Ok(held)
 }
 
 pub(super) async fn assign_clawbacks(

@@ -130,6 +130,7 @@ pub(super) async fn affiliates_by_email(c: &mut SqliteConnection, email_key: &st
                 email: get_parsed(row, "email")?,
                 name: row.try_get("name")?,
                 paypal_email: get_opt_parsed(row, "paypal_email")?,
+                stripe_account_id: get_opt_parsed(row, "stripe_account_id")?,
                 slug: get_parsed(row, "slug")?,
                 created_at: get_ts(row, "created_at")?,
             })

@@ -130,6 +130,7 @@ pub fn affiliate(org: OrgId, address: &str, name: Option<&str>, slug_text: &str)
         email: email(address),
         name: name.map(str::to_owned),
         paypal_email: None,
+        stripe_account_id: None,
         slug: slug(slug_text),
         created_at: tick(),
     }

@@ -17,9 +17,12 @@ mod isolation;
 mod jobs;
 mod money;
 mod orgs;
+// --- partner emails
+mod partner_emails;
 mod portal;
 mod promo;
 mod reports;
+mod stripe_accounts;
 mod suppressions;
 mod tax;
 mod team;

@@ -1,3 +1,4 @@
+use afflux_app::money::AffiliatePatch;
 use afflux_app::{AffiliateInvite, Application, StatusChange};
 use afflux_domain::{AffiliateStatus, StatusAction};
 use afflux_store::AffiliateFilter;
@@ -101,6 +102,23 @@ pub async fn get_affiliate(
     Path(id): Path<String>,
 ) -> Result<Json<AffiliateView>, ApiError> {
     let detail = s.app.affiliate(&actor, parse_id(&id)?).await?;
+    Ok(Json(AffiliateView::new(detail.affiliate, detail.memberships)))
+}
+
+/// Set or clear the affiliate's Stripe connected account (`stripeAccountId`: `acct_…`, or `null`;
+/// Manager or above), where StripeConnect payouts go. The brand pastes the id of the account
+/// the affiliate onboarded; Afflux does not run Stripe's hosted onboarding.
+#[utoipa::path(patch, path = "/api/v1/affiliates/{id}", tag = "affiliates", params(("id" = String, Path)), request_body = AffiliatePatch,
+    responses((status = 200, body = AffiliateView)), security(("bearer" = [])))]
+pub async fn update_affiliate(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AffiliatePatch>,
+) -> Result<Json<AffiliateView>, ApiError> {
+    let id = parse_id(&id)?;
+    s.app.update_affiliate(&actor, id, input).await?;
+    let detail = s.app.affiliate(&actor, id).await?;
     Ok(Json(AffiliateView::new(detail.affiliate, detail.memberships)))
 }
 

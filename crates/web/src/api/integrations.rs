@@ -2,7 +2,7 @@
 //! its PayPal Payouts connection.
 
 use afflux_app::conversions::{StripeSettings, StripeWebhookSecret};
-use afflux_app::money::{PaypalCredentials, PaypalSettings};
+use afflux_app::money::{PaypalCredentials, PaypalSettings, StripeConnectKey, StripeConnectSettings};
 use afflux_domain::OrgId;
 use axum::Json;
 use axum::extract::State;
@@ -82,4 +82,37 @@ pub async fn set_paypal(
     ApiJson(input): ApiJson<PaypalCredentials>,
 ) -> Result<Json<PaypalSettings>, ApiError> {
     Ok(Json(s.app.set_paypal_credentials(&actor, input).await?))
+}
+
+/// The Stripe Connect payout connection: whether the platform account's key is set.
+#[utoipa::path(get, path = "/api/v1/integrations/stripe-connect", tag = "integrations",
+    responses((status = 200, body = StripeConnectSettings)), security(("bearer" = [])))]
+pub async fn stripe_connect_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<StripeConnectSettings>, ApiError> {
+    Ok(Json(s.app.stripe_connect_settings(&actor).await?))
+}
+
+/// Connect Stripe Connect payouts (Admin or Owner): the platform account's secret key, checked
+/// by reading its balance first (409 `stripe_key_rejected`, or `stripe_unreachable`), stored
+/// encrypted and never shown again. Runs on the StripeConnect rail then pay by transfers.
+#[utoipa::path(put, path = "/api/v1/integrations/stripe-connect", tag = "integrations", request_body = StripeConnectKey,
+    responses((status = 200, body = StripeConnectSettings), (status = 409)), security(("bearer" = [])))]
+pub async fn set_stripe_connect(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<StripeConnectKey>,
+) -> Result<Json<StripeConnectSettings>, ApiError> {
+    Ok(Json(s.app.set_stripe_connect_key(&actor, input).await?))
+}
+
+/// Disconnect Stripe Connect payouts (Admin or Owner): the key is deleted.
+#[utoipa::path(delete, path = "/api/v1/integrations/stripe-connect", tag = "integrations",
+    responses((status = 200, body = StripeConnectSettings)), security(("bearer" = [])))]
+pub async fn remove_stripe_connect(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<StripeConnectSettings>, ApiError> {
+    Ok(Json(s.app.remove_stripe_connect_key(&actor).await?))
 }

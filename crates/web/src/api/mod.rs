@@ -6,6 +6,7 @@ mod conversion_views;
 mod conversions;
 mod coupons;
 mod crm;
+mod fx;
 mod imports;
 mod integrations;
 mod money;
@@ -50,7 +51,7 @@ pub fn routes() -> Router<AppState> {
             .routes(routes!(programs::archive_program))
             .routes(routes!(affiliates::list_affiliates, affiliates::create_affiliate))
             .routes(routes!(affiliates::invite_affiliate))
-            .routes(routes!(affiliates::get_affiliate))
+            .routes(routes!(affiliates::get_affiliate, affiliates::update_affiliate))
             .routes(routes!(affiliates::set_slug))
             .routes(routes!(affiliates::approve))
             .routes(routes!(affiliates::reject))
@@ -75,6 +76,11 @@ pub fn routes() -> Router<AppState> {
             .routes(routes!(integrations::stripe_settings, integrations::set_stripe_secret))
             .routes(routes!(integrations::signing_secret))
             .routes(routes!(integrations::paypal_settings, integrations::set_paypal))
+            .routes(routes!(
+                integrations::stripe_connect_settings,
+                integrations::set_stripe_connect,
+                integrations::remove_stripe_connect
+            ))
             .routes(routes!(crm::list, crm::connect))
             .routes(routes!(crm::get, crm::update, crm::remove))
             .routes(routes!(crm::destinations))
@@ -100,7 +106,7 @@ pub fn routes() -> Router<AppState> {
             .routes(routes!(money::mark_paid))
             .routes(routes!(money::mark_failed))
             .routes(routes!(money::retry_item))
-            .routes(routes!(money::fx_status))
+            .routes(routes!(money::fx_status, fx::load_rates))
             .routes(routes!(reports::summary))
             .routes(routes!(reports::daily))
             .routes(routes!(reports::leaderboard))

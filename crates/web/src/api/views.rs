@@ -149,6 +149,8 @@ pub struct AffiliateView {
     pub email: String,
     pub name: Option<String>,
     pub paypal_email: Option<String>,
+    /// The Stripe connected account StripeConnect payouts go to.
+    pub stripe_account_id: Option<String>,
     pub slug: String,
     pub created_at: String,
     pub memberships: Vec<MembershipView>,
@@ -161,6 +163,7 @@ impl AffiliateView {
             email: a.email.to_string(),
             name: a.name,
             paypal_email: a.paypal_email.map(|e| e.to_string()),
+            stripe_account_id: a.stripe_account_id.map(|s| s.to_string()),
             slug: a.slug.to_string(),
             created_at: rfc3339(a.created_at),
             memberships: memberships.into_iter().map(MembershipView::from).collect(),

@@ -5,6 +5,7 @@ mod affiliates;
 mod application_form;
 mod assets;
 mod campaigns;
+mod chart;
 mod commissions;
 mod csrf;
 mod imports;
@@ -17,8 +18,11 @@ mod page;
 mod payout_items;
 mod payouts;
 mod promo;
+mod reports;
 mod session;
 mod setup;
+mod stripe_connect;
+mod tax;
 mod welcome;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -78,6 +82,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/dashboard/payouts", get(payouts::list).post(payouts::start))
         .route("/dashboard/payouts/{id}", get(payout_items::show))
         .route("/dashboard/payouts/{id}/paypal.csv", get(payouts::paypal_file))
+        .route("/dashboard/payouts/stripe-connect", post(stripe_connect::connect))
+        .route(
+            "/dashboard/payouts/stripe-connect/remove",
+            post(stripe_connect::disconnect),
+        )
         .route(
             "/dashboard/payouts/{id}/items/{item_id}/mark-paid",
             post(payout_items::mark_paid),
@@ -90,6 +99,19 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/dashboard/payouts/{id}/items/{item_id}/retry",
             post(payout_items::retry),
         )
+        // Reports and tax: summary, chart, leaderboard and exports; the yearly tax report and forms.
+        .route("/dashboard/reports", get(reports::show))
+        .route("/dashboard/reports/conversions.csv", get(reports::export_conversions))
+        .route("/dashboard/reports/commissions.csv", get(reports::export_commissions))
+        .route("/dashboard/reports/payouts.csv", get(reports::export_payouts))
+        .route(
+            "/dashboard/reports/fx-rates",
+            post(reports::load_rates).layer(DefaultBodyLimit::max(reports::RATES_UPLOAD_LIMIT)),
+        )
+        .route("/dashboard/tax", get(tax::show))
+        .route("/dashboard/tax/1099-nec.csv", get(tax::nec_csv))
+        .route("/dashboard/tax/affiliates/{id}/status", post(tax::set_status))
+        .route("/dashboard/tax/affiliates/{id}/document", get(tax::document))
         .route("/dashboard/campaigns/{id}/promo", get(promo::show))
         .route(
             "/dashboard/campaigns/{id}/promo/banners",

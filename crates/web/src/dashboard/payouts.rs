@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use afflux_app::money::{NewPayoutRun, PayoutRunDetail, PaypalSettings};
+use afflux_app::money::{NewPayoutRun, PayoutRunDetail, PaypalSettings, StripeConnectSettings};
 use afflux_app::{AppError, SessionUser};
 use afflux_domain::{Currency, PayoutItem, PayoutRail, PayoutRunId, PayoutStatus, Permission};
 use afflux_store::Page;
@@ -118,6 +118,10 @@ struct PayoutsPage {
     shell: Shell,
     can_run: bool,
     paypal: PaypalView,
+    stripe: StripeConnectSettings,
+    /// Admins and Owners connect Stripe.
+    can_connect: bool,
+    stripe_errors: FormErrors,
     form: StartForm,
     errors: FormErrors,
     /// The last start found nothing to pay.
@@ -141,13 +145,15 @@ pub struct ListQuery {
     page: Option<String>,
 }
 
-struct Submitted {
-    form: StartForm,
-    errors: FormErrors,
-    nothing_payable: bool,
+pub(super) struct Submitted {
+    pub form: StartForm,
+    pub errors: FormErrors,
+    pub nothing_payable: bool,
+    /// What the Stripe Connect form answered.
+    pub stripe_errors: FormErrors,
 }
 
-async fn render_list(
+pub(super) async fn render_list(
     s: &AppState,
     user: &SessionUser,
     page_no: u32,
@@ -173,6 +179,9 @@ async fn render_list(
             shell: Shell::new(user, "payouts"),
             can_run: user.role.can(Permission::RunPayouts),
             paypal: s.app.paypal_settings(&actor).await?.into(),
+            stripe: s.app.stripe_connect_settings(&actor).await?,
+            can_connect: user.role.can(Permission::ManageSettings),
+            stripe_errors: submitted.stripe_errors,
             form: submitted.form,
             errors: submitted.errors,
             nothing_payable: submitted.nothing_payable,
@@ -194,6 +203,7 @@ pub async fn list(
         form: StartForm::default(),
         errors: FormErrors::default(),
         nothing_payable: false,
+        stripe_errors: FormErrors::default(),
     };
     render_list(&s, &user, page_number(q.page.as_deref()), submitted, StatusCode::OK).await
 }
@@ -226,6 +236,7 @@ pub async fn start(
         form,
         errors,
         nothing_payable,
+        stripe_errors: FormErrors::default(),
     };
     render_list(&s, &user, 1, submitted, status).await
 }
