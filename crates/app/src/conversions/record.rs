@@ -160,6 +160,13 @@ pub(crate) async fn record_conversions(
         })
         .collect();
 
+    // The campaigns' rules, for the partner emails once the commissions are written.
+    let mut rules = HashMap::new();
+    for (c, _, t) in &pending {
+        rules
+            .entry((c.org_id, c.campaign_id))
+            .or_insert_with(|| t.rules.clone());
+    }
     let mut outcomes: Vec<Recorded> = Vec::with_capacity(pending.len());
     let mut bindings: Vec<CustomerBinding> = vec![];
     let mut audits: Vec<AuditEntry> = vec![];
@@ -206,7 +213,7 @@ pub(crate) async fn record_conversions(
     bindings.sort_by(|a, b| (a.org_id, &a.customer_key).cmp(&(b.org_id, &b.customer_key)));
     tx.bind_customers(&bindings).await?;
     tx.insert_commissions(&commissions).await?;
-    crate::money::queue_commission_emails(tx, &commissions, now).await?;
+    crate::money::queue_commission_emails(tx, &commissions, &rules, now).await?;
     tx.insert_ledger_entries(&ledger).await?;
     tx.insert_audits(&audits).await?;
 

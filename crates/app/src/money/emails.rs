@@ -7,12 +7,11 @@
 //! A two-tier override earns no thank-you and counts toward no milestone: the recruiter made
 //! no sale, and the seed thanks partners for the sales they make.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
 use afflux_domain::{
-    AffiliateId, Campaign, CampaignId, Commission, CommissionKind, NotificationEvent, OrgId, PayoutItem, PayoutStatus,
-    Role, newly_reached,
+    AffiliateId, CampaignId, CampaignRules, Commission, CommissionKind, NotificationEvent, OrgId, PayoutItem,
+    PayoutStatus, Role, newly_reached,
 };
 use afflux_store::{NewJob, Tx};
 use time::OffsetDateTime;
@@ -38,40 +37,36 @@ async fn enqueue_email(tx: &mut dyn Tx, org: OrgId, job: &EmailJob, key: String,
 
 /// Queues the partner emails of commissions just written, in the caller's transaction: each
 /// direct commission's thank-you when its campaign sends them, then, once per affiliate and
-/// campaign of the batch, the milestones their sales now reach.
+/// campaign of the batch, the milestones their sales now reach. `rules` are the campaigns'
+/// rules the attribution already read, so this reads nothing more unless a campaign has
+/// milestones.
 pub(crate) async fn queue_commission_emails(
     tx: &mut dyn Tx,
     commissions: &[Commission],
+    rules: &HashMap<(OrgId, CampaignId), CampaignRules>,
     now: OffsetDateTime,
 ) -> AppResult<()> {
-    let mut campaigns: HashMap<(OrgId, CampaignId), Option<Campaign>> = HashMap::new();
     let mut earners: BTreeSet<(OrgId, CampaignId, AffiliateId)> = BTreeSet::new();
     for c in commissions.iter().filter(|c| c.kind == CommissionKind::Direct) {
-        let key = (c.org_id, c.campaign_id);
-        if let Entry::Vacant(slot) = campaigns.entry(key) {
-            slot.insert(tx.get_campaign(c.org_id, c.campaign_id).await?);
-        }
-        let Some(campaign) = campaigns[&key].as_ref() else {
+        let Some(campaign) = rules.get(&(c.org_id, c.campaign_id)) else {
             continue;
         };
-        if campaign.rules.thank_you_email.enabled {
+        if campaign.thank_you_email.enabled {
             let job = EmailJob::CommissionThankYou {
                 org_id: c.org_id,
                 commission_id: c.id,
             };
             enqueue_email(tx, c.org_id, &job, format!("thank-you:{}", c.id), now).await?;
         }
-        if !campaign.rules.milestones.is_empty() {
+        if !campaign.milestones.is_empty() {
             earners.insert((c.org_id, c.campaign_id, c.affiliate_id));
         }
     }
     for (org, campaign_id, affiliate) in earners {
-        let Some(campaign) = campaigns[&(org, campaign_id)].as_ref() else {
-            continue;
-        };
+        let campaign = &rules[&(org, campaign_id)];
         let totals = tx.sales_totals(org, affiliate, campaign_id).await?;
         let fired = tx.reached_milestones(org, affiliate, campaign_id).await?;
-        let reached = newly_reached(&campaign.rules.milestones, &totals, &fired);
+        let reached = newly_reached(&campaign.milestones, &totals, &fired);
         for milestone in &reached.reached {
             let key = milestone.key();
             // A concurrent transaction that recorded it first announces it.
