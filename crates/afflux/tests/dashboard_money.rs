@@ -8,117 +8,15 @@
 
 mod support;
 
-use afflux_domain::{Affiliate, AttributionModel, CampaignId, Email, Role, UserId};
-use afflux_store::{TeamMember, User};
-use reqwest::{Method, Response, StatusCode};
+use afflux_domain::{Affiliate, Role};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::Harness;
+use support::dashboard::{Dash, content, location, section};
 use support::s2s::{S2s, sale};
-use time::OffsetDateTime;
 
-/// The harness's organization seen through the dashboard.
-struct Dash {
-    h: Harness,
-    /// Redirects are what these tests look at, so they are never followed.
-    client: reqwest::Client,
-    owner: String,
-}
-
+/// What these tests add to the dashboard harness.
 impl Dash {
-    async fn start() -> Dash {
-        Self::with(Harness::start().await).await
-    }
-
-    async fn with(h: Harness) -> Dash {
-        let owner = {
-            let mut tx = h.server.app.store().read().await.unwrap();
-            tx.get_user_by_email("owner@brightwave.test").await.unwrap().unwrap().id
-        };
-        let session = h.server.app.session_for(owner, h.org).await.unwrap();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Dash {
-            h,
-            client,
-            owner: format!("afflux_session={session}"),
-        }
-    }
-
-    /// A team member with `role`, written straight to the store; answers their `Cookie`.
-    async fn member(&self, email: &str, role: Role) -> String {
-        let app = &self.h.server.app;
-        let now = OffsetDateTime::now_utc();
-        let user = User {
-            id: UserId::new(),
-            email: Email::parse(email).unwrap(),
-            name: None,
-            password_hash: None,
-            created_at: now,
-        };
-        let mut tx = app.store().write().await.unwrap();
-        tx.insert_user(&user).await.unwrap();
-        let member = TeamMember {
-            org_id: self.h.org,
-            user_id: user.id,
-            role,
-            created_at: now,
-        };
-        tx.insert_member(&member).await.unwrap();
-        tx.commit().await.unwrap();
-        let session = app.session_for(user.id, self.h.org).await.unwrap();
-        format!("afflux_session={session}")
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> Response {
-        let request = self.client.get(self.h.url(path)).header("cookie", cookie);
-        request.send().await.unwrap()
-    }
-
-    async fn page(&self, path: &str, cookie: &str) -> String {
-        let response = self.get(path, cookie).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.text().await.unwrap()
-    }
-
-    /// A form post from one of our own pages (same Origin), as a browser sends it.
-    async fn post(&self, path: &str, form: &[(&str, &str)], cookie: &str) -> Response {
-        let request = self
-            .client
-            .post(self.h.url(path))
-            .header("origin", self.h.server.url())
-            .header("cookie", cookie);
-        request.form(form).send().await.unwrap()
-    }
-
-    /// The same post sent by htmx.
-    async fn hx_post(&self, path: &str, form: &[(&str, &str)], cookie: &str) -> Response {
-        let request = self
-            .client
-            .post(self.h.url(path))
-            .header("origin", self.h.server.url())
-            .header("cookie", cookie)
-            .header("hx-request", "true");
-        request.form(form).send().await.unwrap()
-    }
-
-    /// A program paying 20 %, its commissions payable at once.
-    async fn program(&self) -> CampaignId {
-        let program = self.h.program("pro", "20", false, AttributionModel::LastTouch).await;
-        let reply = self
-            .h
-            .api(
-                Method::PATCH,
-                &format!("/api/v1/programs/{}", program.id),
-                &self.h.key,
-                Some(json!({ "rules": { "holdDays": 0 } })),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-        program.id
-    }
-
     /// Commissions through the API, newest first.
     async fn commissions(&self, query: &str) -> Vec<Value> {
         let reply = self.h.get(&format!("/api/v1/commissions?perPage=100{query}")).await;
@@ -139,31 +37,6 @@ impl Dash {
     async fn approve(&self) -> usize {
         self.h.server.app.approve_due_commissions().await.unwrap()
     }
-
-    async fn stop(self) {
-        self.h.server.stop().await;
-    }
-}
-
-fn location(r: &Response) -> String {
-    r.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
-/// The HTML of the element starting at the first `marker`, up to the `end` after it.
-fn section<'a>(html: &'a str, marker: &str, end: &str) -> &'a str {
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} not in the page:\n{html}"));
-    let rest = &html[start..];
-    &rest[..rest.find(end).map_or(rest.len(), |e| e + end.len())]
-}
-
-/// The page's own content, without the shell (whose header holds the log-out form).
-fn content(html: &str) -> &str {
-    section(html, r#"<main id="main""#, "</main>")
 }
 
 /// The id of the payout item row of `email`.
@@ -187,7 +60,7 @@ fn commission_rows(html: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commissions_list_by_status_deny_and_balances() {
     let d = Dash::start().await;
-    let program = d.program().await;
+    let program = d.program("pro").await;
     let jane = d.h.affiliate(program, "jane@partners.test").await;
     let omar = d.h.affiliate(program, "omar@partners.test").await;
     let s2s = S2s::new(&d.h).await;
@@ -362,7 +235,7 @@ async fn commissions_list_by_status_deny_and_balances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commissions_are_paged_by_fifty() {
     let d = Dash::start().await;
-    let program = d.program().await;
+    let program = d.program("pro").await;
     let jane = d.h.affiliate(program, "jane@partners.test").await;
     let s2s = S2s::new(&d.h).await;
     for n in 0..53 {
@@ -402,7 +275,7 @@ async fn payout_runs_paid_failed_retried_and_the_paypal_file() {
     let (_fake, running) = PaypalFake::start().await;
     let url = running.base_url();
     let d = Dash::with(Harness::start_with(|s| s.paypal_api_base = Some(url)).await).await;
-    let program = d.program().await;
+    let program = d.program("pro").await;
     let jane = d.h.affiliate(program, "jane@partners.test").await;
     let omar = d.h.affiliate(program, "omar@partners.test").await;
     let s2s = S2s::new(&d.h).await;
@@ -675,7 +548,7 @@ async fn payout_runs_paid_failed_retried_and_the_paypal_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viewers_only_look_and_other_organizations_runs_are_not_found() {
     let d = Dash::start().await;
-    let program = d.program().await;
+    let program = d.program("pro").await;
     let jane = d.h.affiliate(program, "jane@partners.test").await;
     let s2s = S2s::new(&d.h).await;
     s2s.send(&sale("order-1", jane.slug.as_str(), 10000)).await;

@@ -8,65 +8,16 @@
 
 mod support;
 
-use afflux_domain::{Affiliate, AttributionModel, CampaignId, ClickId, ClickSource, Email, Role, UserId};
-use afflux_store::{NewClick, TeamMember, User};
-use reqwest::{Method, Response, StatusCode};
+use afflux_domain::{Affiliate, CampaignId, ClickId, ClickSource, Role};
+use afflux_store::NewClick;
+use reqwest::StatusCode;
 use serde_json::json;
-use support::Harness;
+use support::dashboard::{Dash, content, location, section};
 use support::s2s::{S2s, sale};
 use time::OffsetDateTime;
 
-/// The harness's organization seen through the dashboard.
-struct Dash {
-    h: Harness,
-    client: reqwest::Client,
-    owner: String,
-}
-
+/// What these tests add to the dashboard harness.
 impl Dash {
-    async fn start() -> Dash {
-        let h = Harness::start().await;
-        let owner = {
-            let mut tx = h.server.app.store().read().await.unwrap();
-            tx.get_user_by_email("owner@brightwave.test").await.unwrap().unwrap().id
-        };
-        let session = h.server.app.session_for(owner, h.org).await.unwrap();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Dash {
-            h,
-            client,
-            owner: format!("afflux_session={session}"),
-        }
-    }
-
-    /// A team member with `role`, written straight to the store; answers their `Cookie`.
-    async fn member(&self, email: &str, role: Role) -> String {
-        let app = &self.h.server.app;
-        let now = OffsetDateTime::now_utc();
-        let user = User {
-            id: UserId::new(),
-            email: Email::parse(email).unwrap(),
-            name: None,
-            password_hash: None,
-            created_at: now,
-        };
-        let mut tx = app.store().write().await.unwrap();
-        tx.insert_user(&user).await.unwrap();
-        tx.insert_member(&TeamMember {
-            org_id: self.h.org,
-            user_id: user.id,
-            role,
-            created_at: now,
-        })
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        format!("afflux_session={}", app.session_for(user.id, self.h.org).await.unwrap())
-    }
-
     /// The Owner of a second organization, signed in there.
     async fn intruder(&self) -> String {
         let app = &self.h.server.app;
@@ -87,42 +38,6 @@ impl Dash {
             "afflux_session={}",
             app.session_for(user.id, other.org.id).await.unwrap()
         )
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> Response {
-        let request = self.client.get(self.h.url(path)).header("cookie", cookie);
-        request.send().await.unwrap()
-    }
-
-    async fn page(&self, path: &str, cookie: &str) -> String {
-        let response = self.get(path, cookie).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.text().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)], cookie: &str) -> Response {
-        let request = self
-            .client
-            .post(self.h.url(path))
-            .header("origin", self.h.server.url())
-            .header("cookie", cookie);
-        request.form(form).send().await.unwrap()
-    }
-
-    /// A 20 % program whose commissions are payable at once.
-    async fn program(&self, slug: &str) -> CampaignId {
-        let program = self.h.program(slug, "20", false, AttributionModel::LastTouch).await;
-        let reply = self
-            .h
-            .api(
-                Method::PATCH,
-                &format!("/api/v1/programs/{}", program.id),
-                &self.h.key,
-                Some(json!({ "rules": { "holdDays": 0 } })),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-        program.id
     }
 
     /// `n` clicks now on `affiliate`'s link, each from its own visitor.
@@ -158,30 +73,6 @@ impl Dash {
             assert_eq!(paid.status, StatusCode::OK, "{:?}", paid.body);
         }
     }
-
-    async fn stop(self) {
-        self.h.server.stop().await;
-    }
-}
-
-fn location(r: &Response) -> String {
-    r.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
-/// The HTML from the first `marker` up to the `end` after it.
-fn section<'a>(html: &'a str, marker: &str, end: &str) -> &'a str {
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} not in the page:\n{html}"));
-    let rest = &html[start..];
-    &rest[..rest.find(end).map_or(rest.len(), |e| e + end.len())]
-}
-
-fn content(html: &str) -> &str {
-    section(html, r#"<main id="main""#, "</main>")
 }
 
 /// The value of a summary card.

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod dashboard;
 pub mod s2s;
 
 use std::time::Duration;
