@@ -399,6 +399,21 @@ impl App {
         Ok(after)
     }
 
+    /// How many memberships `list_affiliates` lists with `filter`, over all pages.
+    pub async fn count_affiliates(&self, actor: &Actor, filter: AffiliateFilter) -> AppResult<i64> {
+        actor.authorize(Permission::ViewData, false)?;
+        let filter = AffiliateFilter {
+            search: filter.search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()),
+            ..filter
+        };
+        Ok(self
+            .store()
+            .read()
+            .await?
+            .count_affiliates(actor.org_id, &filter)
+            .await?)
+    }
+
     pub async fn list_affiliates(
         &self,
         actor: &Actor,

@@ -135,6 +135,8 @@ pub trait Tx: Send {
         filter: &AffiliateFilter,
         page: Page,
     ) -> StoreResult<Vec<AffiliateRow>>;
+    /// How many rows [`Tx::list_affiliates`] has with `filter`, over all pages.
+    async fn count_affiliates(&mut self, org: OrgId, filter: &AffiliateFilter) -> StoreResult<i64>;
 
     // Audit log.
     async fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;

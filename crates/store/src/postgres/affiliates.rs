@@ -191,6 +191,24 @@ pub(super) async fn update_membership(c: &mut PgConnection, m: &Membership) -> S
 }
 
 /// The search is a plain substring test (`strpos`, not LIKE), so `%` and `_` match literally.
+pub(super) async fn count(c: &mut PgConnection, org: OrgId, f: &AffiliateFilter) -> StoreResult<i64> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships m JOIN affiliates a ON a.id = m.affiliate_id
+         WHERE m.org_id = $1
+           AND ($2::uuid IS NULL OR m.campaign_id = $2)
+           AND ($3::text IS NULL OR m.status = $3)
+           AND ($4::text IS NULL OR strpos(a.email_key, $4) > 0 OR strpos(lower(coalesce(a.name, '')), $4) > 0
+                OR strpos(a.slug_key, $4) > 0)",
+    )
+    .bind(org.0)
+    .bind(f.campaign_id.map(|c| c.0))
+    .bind(f.status.map(|s| s.as_str()))
+    .bind(f.search.as_deref())
+    .fetch_one(c)
+    .await?;
+    Ok(n)
+}
+
 pub(super) async fn list(
     c: &mut PgConnection,
     org: OrgId,

@@ -211,6 +211,9 @@ impl Tx for PgTx {
     async fn update_membership(&mut self, membership: &Membership) -> StoreResult<bool> {
         affiliates::update_membership(&mut self.tx, membership).await
     }
+    async fn count_affiliates(&mut self, org: OrgId, filter: &AffiliateFilter) -> StoreResult<i64> {
+        affiliates::count(&mut self.tx, org, filter).await
+    }
     async fn list_affiliates(
         &mut self,
         org: OrgId,

@@ -321,6 +321,7 @@ async fn affiliate_listing_filters_and_pages() -> StoreResult<()> {
     for (f, expected) in cases {
         let rows = tx.list_affiliates(acme.id, &f, Page::ALL).await?;
         assert_eq!(row_ids(&rows), expected, "{f:?}");
+        assert_eq!(tx.count_affiliates(acme.id, &f).await?, expected.len() as i64, "{f:?}");
     }
 
     let f = AffiliateFilter::default();

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::commissions::page_number;
 use afflux_app::{AppError, SessionUser, StatusChange};
 use afflux_domain::{Affiliate, AffiliateStatus, CampaignId, Membership, Permission, StatusAction};
 use afflux_store::{AffiliateFilter, Page};
@@ -63,7 +64,12 @@ fn tab(raw: Option<&str>) -> &'static str {
 #[derive(Deserialize)]
 pub struct ListQuery {
     tab: Option<String>,
+    /// Text, so that a mangled link still shows the page.
+    page: Option<String>,
 }
+
+/// Memberships a page shows: an organization may hold hundreds of thousands after an import.
+const PER_PAGE: i64 = 50;
 
 #[derive(Template)]
 #[template(path = "affiliates.html")]
@@ -71,7 +77,10 @@ struct AffiliatesPage {
     shell: Shell,
     tab: &'static str,
     rows: Vec<RowView>,
-    pending_count: usize,
+    pending_count: i64,
+    page: u32,
+    prev_url: Option<String>,
+    next_url: Option<String>,
     can_manage: bool,
     /// Owners and Admins may view an affiliate's portal.
     can_preview: bool,
@@ -85,8 +94,12 @@ pub async fn list(
     let actor = user.actor();
     let tab = tab(q.tab.as_deref());
     let status = (tab == "pending").then_some(AffiliateStatus::Pending);
-    // TODO(pagination): fine for the first hundreds of affiliates; page once lists grow.
-    let rows = s
+    let page_no = page_number(q.page.as_deref());
+    let window = Page {
+        limit: PER_PAGE + 1,
+        offset: i64::from(page_no - 1) * PER_PAGE,
+    };
+    let mut rows = s
         .app
         .list_affiliates(
             &actor,
@@ -94,9 +107,16 @@ pub async fn list(
                 status,
                 ..Default::default()
             },
-            Page::ALL,
+            window,
         )
         .await?;
+    let has_next = rows.len() as i64 > PER_PAGE;
+    rows.truncate(PER_PAGE as usize);
+    let pending = AffiliateFilter {
+        status: Some(AffiliateStatus::Pending),
+        ..Default::default()
+    };
+    let pending_count = s.app.count_affiliates(&actor, pending).await?;
     let campaigns: HashMap<CampaignId, String> = s
         .app
         .list_campaigns(&actor, true, Page::ALL)
@@ -117,11 +137,18 @@ pub async fn list(
     Ok(page::ok(&AffiliatesPage {
         shell: Shell::new(&user, "affiliates"),
         tab,
-        pending_count: rows.iter().filter(|r| r.pending).count(),
+        pending_count,
         rows,
+        page: page_no,
+        prev_url: (page_no > 1).then(|| list_url(tab, page_no - 1)),
+        next_url: has_next.then(|| list_url(tab, page_no + 1)),
         can_manage: user.role.can(Permission::ManageAffiliates),
         can_preview: user.role.can(Permission::ManageSettings),
     }))
+}
+
+fn list_url(tab: &str, page: u32) -> String {
+    format!("/dashboard/affiliates?tab={tab}&page={page}")
 }
 
 #[derive(Template)]
