@@ -85,16 +85,8 @@ impl App {
         dedupe_key: Option<String>,
         run_at: OffsetDateTime,
     ) -> AppResult<bool> {
-        let job = NewJob {
-            id: JobId::new(),
-            kind: kind.to_owned(),
-            org_id,
-            payload: serde_json::to_value(payload).map_err(anyhow::Error::from)?,
-            dedupe_key,
-            run_at,
-            max_attempts: self.config().job_max_attempts,
-        };
-        Ok(tx.enqueue_job(&job).await?)
+        let attempts = self.config().job_max_attempts;
+        enqueue_in(tx, kind, org_id, payload, dedupe_key, run_at, attempts).await
     }
 
     /// Claims the due jobs (up to `limit`) and runs them one by one; answers how many ran.
@@ -154,6 +146,29 @@ impl App {
     pub async fn dead_jobs(&self, limit: i64) -> AppResult<Vec<Job>> {
         Ok(self.store().read().await?.list_dead_jobs(limit).await?)
     }
+}
+
+/// Queues a job in `tx` with `max_attempts`: [`App::enqueue_at`], for code that holds only a
+/// transaction (the S2S writer records commissions with the store alone).
+pub(crate) async fn enqueue_in<P: Serialize>(
+    tx: &mut dyn Tx,
+    kind: &str,
+    org_id: Option<OrgId>,
+    payload: &P,
+    dedupe_key: Option<String>,
+    run_at: OffsetDateTime,
+    max_attempts: i32,
+) -> AppResult<bool> {
+    let job = NewJob {
+        id: JobId::new(),
+        kind: kind.to_owned(),
+        org_id,
+        payload: serde_json::to_value(payload).map_err(anyhow::Error::from)?,
+        dedupe_key,
+        run_at,
+        max_attempts,
+    };
+    Ok(tx.enqueue_job(&job).await?)
 }
 
 #[cfg(test)]

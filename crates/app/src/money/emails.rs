@@ -13,25 +13,18 @@ use afflux_domain::{
     AffiliateId, CampaignId, CampaignRules, Commission, CommissionKind, NotificationEvent, OrgId, PayoutItem,
     PayoutStatus, Role, newly_reached,
 };
-use afflux_store::{NewJob, Tx};
+use afflux_store::Tx;
 use time::OffsetDateTime;
 
+use crate::jobs::enqueue_in;
 use crate::mail::{EmailJob, JOB_KIND};
 use crate::{App, AppConfig, AppResult};
 
-/// An email job enqueued without an [`App`] at hand (the S2S writer records commissions with
-/// the store alone): the default attempt budget, and a key so it is queued once.
+/// An email job queued once (by `key`), with the default attempt budget: the S2S writer has
+/// no [`App`] and its settings at hand.
 async fn enqueue_email(tx: &mut dyn Tx, org: OrgId, job: &EmailJob, key: String, now: OffsetDateTime) -> AppResult<()> {
-    tx.enqueue_job(&NewJob {
-        id: afflux_domain::JobId::new(),
-        kind: JOB_KIND.to_owned(),
-        org_id: Some(org),
-        payload: serde_json::to_value(job).map_err(anyhow::Error::from)?,
-        dedupe_key: Some(key),
-        run_at: now,
-        max_attempts: AppConfig::default().job_max_attempts,
-    })
-    .await?;
+    let attempts = AppConfig::default().job_max_attempts;
+    enqueue_in(tx, JOB_KIND, Some(org), job, Some(key), now, attempts).await?;
     Ok(())
 }
 

@@ -99,31 +99,26 @@ impl Store for PgStore {
 /// whole transaction on any error, SQLite only the statement; rolling back to the savepoint keeps
 /// the SQLite behaviour, so a caller can react to a conflict (pick another slug) and go on.
 async fn guarded(c: &mut PgConnection, query: Query<'_, Postgres, PgArguments>) -> StoreResult<PgQueryResult> {
+    in_savepoint(c, async |c| query.execute(c).await).await
+}
+
+/// [`guarded`] for a statement answering rows.
+async fn guarded_rows(c: &mut PgConnection, query: Query<'_, Postgres, PgArguments>) -> StoreResult<Vec<PgRow>> {
+    in_savepoint(c, async |c| query.fetch_all(c).await).await
+}
+
+async fn in_savepoint<T>(
+    c: &mut PgConnection,
+    run: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+) -> StoreResult<T> {
     c.execute("SAVEPOINT afflux_guard").await?;
-    match query.execute(&mut *c).await {
+    match run(&mut *c).await {
         Ok(done) => {
             c.execute("RELEASE SAVEPOINT afflux_guard").await?;
             Ok(done)
         }
         Err(e) => {
             // If this fails too, the connection is gone and the first error says more.
-            let _ = c
-                .execute("ROLLBACK TO SAVEPOINT afflux_guard; RELEASE SAVEPOINT afflux_guard")
-                .await;
-            Err(e.into())
-        }
-    }
-}
-
-/// [`guarded`] for a statement answering rows.
-async fn guarded_rows(c: &mut PgConnection, query: Query<'_, Postgres, PgArguments>) -> StoreResult<Vec<PgRow>> {
-    c.execute("SAVEPOINT afflux_guard").await?;
-    match query.fetch_all(&mut *c).await {
-        Ok(rows) => {
-            c.execute("RELEASE SAVEPOINT afflux_guard").await?;
-            Ok(rows)
-        }
-        Err(e) => {
             let _ = c
                 .execute("ROLLBACK TO SAVEPOINT afflux_guard; RELEASE SAVEPOINT afflux_guard")
                 .await;
